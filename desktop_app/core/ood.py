@@ -1,0 +1,86 @@
+"""Out-of-distribution score: is this image like the breast ultrasounds the model was trained on?
+
+The model's ``embedding`` output (pooled backbone features) is projected on the top principal components of the
+training embeddings; the score is the Mahalanobis distance in that space plus the (scaled) reconstruction
+residual, so images far from the training distribution in either sense score high. Statistics are fitted by
+training and stored as JSON in the model's metadata (key ``ood``); the threshold is set on validation images so
+that a chosen fraction of in-distribution images pass.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+METHOD = "pca-mahalanobis+residual"
+
+
+@dataclass(frozen=True)
+class OodStatistics:
+    """Everything needed to score embeddings; JSON round-trips through :meth:`to_json`/:meth:`from_json`."""
+
+    mean: list[float]
+    components: list[list[float]]  # k x D, rows orthonormal
+    variances: list[float]  # k, variance along each component
+    residual_scale: float  # typical squared residual outside the k components
+    threshold: float = float("inf")
+    pass_rate: float | None = None  # fraction of validation images under the threshold
+    method: str = field(default=METHOD)
+
+    def score(self, embeddings: np.ndarray) -> np.ndarray:
+        """Score for each row of ``embeddings`` [N, D]; higher means less like the training data."""
+        embeddings = np.atleast_2d(np.asarray(embeddings, dtype=np.float64))
+        centred = embeddings - np.asarray(self.mean)
+        components = np.asarray(self.components)
+        projected = centred @ components.T
+        mahalanobis = np.sum(projected**2 / np.asarray(self.variances), axis=1)
+        residual = np.sum(centred**2, axis=1) - np.sum(projected**2, axis=1)
+        dimension = components.shape[0]
+        return np.sqrt((mahalanobis + np.maximum(residual, 0.0) / self.residual_scale) / (dimension + 1))
+
+    def is_outlier(self, embeddings: np.ndarray) -> np.ndarray:
+        """Boolean [N]: True where the score exceeds the threshold."""
+        return self.score(embeddings) > self.threshold
+
+    def with_threshold(self, embeddings: np.ndarray, pass_rate: float = 0.95) -> OodStatistics:
+        """Copy whose threshold lets ``pass_rate`` of the given in-distribution embeddings pass."""
+        scores = self.score(embeddings)
+        threshold = float(np.quantile(scores, pass_rate))
+        achieved = float(np.mean(scores <= threshold))
+        return OodStatistics(
+            self.mean, self.components, self.variances, self.residual_scale, threshold, achieved, self.method
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> OodStatistics:
+        data = json.loads(text)
+        if data.get("method") != METHOD:
+            raise ValueError(f"unknown OOD method {data.get('method')!r}")
+        return cls(**data)
+
+
+def fit_ood_statistics(embeddings: np.ndarray, n_components: int = 32) -> OodStatistics:
+    """Fit the statistics on training embeddings [N, D] (N may be smaller than D)."""
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    if embeddings.ndim != 2 or len(embeddings) < 3:
+        raise ValueError("need at least 3 embeddings of shape [N, D] to fit OOD statistics")
+    mean = embeddings.mean(axis=0)
+    centred = embeddings - mean
+    _, singular_values, vt = np.linalg.svd(centred, full_matrices=False)
+    k = int(min(n_components, len(embeddings) - 1, vt.shape[0]))
+    variances = singular_values[:k] ** 2 / (len(embeddings) - 1)
+    variances = np.maximum(variances, 1e-6 * max(float(variances.max()), 1e-12))
+    projected = centred @ vt[:k].T
+    residual = np.sum(centred**2, axis=1) - np.sum(projected**2, axis=1)
+    residual_scale = float(max(np.mean(np.maximum(residual, 0.0)), 1e-9))
+    return OodStatistics(
+        mean=[round(float(v), 6) for v in mean],
+        components=[[round(float(v), 6) for v in row] for row in vt[:k]],
+        variances=[float(v) for v in variances],
+        residual_scale=residual_scale,
+    )
