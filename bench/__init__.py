@@ -1,0 +1,1 @@
+"""Benchmarks: measured speed, memory and size (run them all with ``python -m bench``)."""
