@@ -1,0 +1,286 @@
+"""ONNX inference session wrapper: opens a contract-following model and classifies images.
+
+Everything the app knows about a model (class names, input size, calibration, OOD statistics) comes from the
+model's ``metadata_props``; nothing here names a class.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from desktop_app.core import contract
+from desktop_app.core.ood import OodStatistics
+from desktop_app.core.preprocessing import preprocess_batch
+
+#: Images per onnxruntime call; bounds memory for large folders.
+DEFAULT_CHUNK_SIZE = 16
+#: Intra-op threads: the app shares the machine with the user's other work.
+INTRA_OP_THREADS = 2
+
+
+class ModelError(Exception):
+    """The model file cannot be used; the message says why, in words a user understands."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the app reads from a model's metadata."""
+
+    path: Path
+    labels: tuple[str, ...]
+    input_size: tuple[int, int]  # (H, W)
+    metadata: Mapping[str, str]
+    temperature: float | None
+    ood: OodStatistics | None
+    has_lesion_mask: bool
+
+    @property
+    def version(self) -> str:
+        return self.metadata.get(contract.META_MODEL_VERSION, "unknown")
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The model's answer for one image."""
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray  # [C], calibrated, sums to 1
+    cam: np.ndarray  # [h, w, C]
+    embedding: np.ndarray  # [D]
+    ood_score: float | None = None  # None when the model carries no OOD statistics
+    is_ood: bool | None = None
+    #: [h, w] lesion probability, when the model has a ``lesion_mask`` output.
+    lesion_mask: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def predicted_index(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def predicted_label(self) -> str:
+        return self.labels[self.predicted_index]
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the predicted class."""
+        return float(self.probabilities[self.predicted_index])
+
+    def probability_by_label(self) -> dict[str, float]:
+        return {label: float(p) for label, p in zip(self.labels, self.probabilities)}
+
+
+def _parse_json(metadata: Mapping[str, str], key: str) -> object:
+    try:
+        return json.loads(metadata[key])
+    except (json.JSONDecodeError, TypeError) as error:
+        raise ModelError(f"model metadata '{key}' is not valid JSON ({error})") from error
+
+
+def _parse_labels(metadata: Mapping[str, str]) -> tuple[str, ...]:
+    labels = _parse_json(metadata, contract.META_LABELS)
+    if (
+        not isinstance(labels, list)
+        or len(labels) < 2
+        or not all(isinstance(label, str) and label for label in labels)
+    ):
+        raise ModelError("model metadata 'labels' must be a JSON list of at least two class names")
+    if len(set(labels)) != len(labels):
+        raise ModelError("model metadata 'labels' contains duplicate class names")
+    return tuple(labels)
+
+
+def _parse_input_size(metadata: Mapping[str, str]) -> tuple[int, int]:
+    size = _parse_json(metadata, contract.META_INPUT_SIZE)
+    if (
+        not isinstance(size, list)
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+    ):
+        raise ModelError(
+            "model metadata 'input_size' must be a JSON list [height, width] of positive integers"
+        )
+    return int(size[0]), int(size[1])
+
+
+def _parse_temperature(metadata: Mapping[str, str]) -> float | None:
+    text = metadata.get(contract.META_TEMPERATURE, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise ModelError(f"model metadata 'temperature' is not a number ({text!r})") from error
+    if not math.isfinite(value) or value <= 0:
+        raise ModelError(f"model metadata 'temperature' must be a positive number, got {text!r}")
+    return value
+
+
+def _parse_ood(metadata: Mapping[str, str]) -> OodStatistics | None:
+    text = metadata.get(contract.META_OOD)
+    if not text:
+        return None
+    try:
+        return OodStatistics.from_json(text)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ModelError(f"model metadata 'ood' is invalid ({error})") from error
+
+
+def _static_dim(dim: object) -> int | None:
+    return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 else None
+
+
+class ModelSession:
+    """An opened model. Create with :meth:`open`; thread-safe for :meth:`run` (onnxruntime sessions are)."""
+
+    def __init__(self, session: object, info: ModelInfo, output_names: Sequence[str]) -> None:
+        self._session = session
+        self.info = info
+        self._output_names = list(output_names)
+
+    # The one place a model file is opened (hook integrity checks here).
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> ModelSession:
+        """Open and validate ``path``; raises :class:`ModelError` with a clear message on any problem."""
+        import onnxruntime as ort  # imported lazily: keeps `import desktop_app.core` light
+
+        path = Path(path)
+        if not path.exists():
+            raise ModelError(f"Model file not found: {path}")
+        if path.is_dir():
+            raise ModelError(f"Model path is a folder, not an ONNX file: {path}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = INTRA_OP_THREADS
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises several private exception types
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ModelError(f"{path.name} is not a valid ONNX model ({first_line[:300]})") from error
+        info = cls._validate(session, path)
+        return cls(session, info, [o.name for o in session.get_outputs()])
+
+    @staticmethod
+    def _validate(session: object, path: Path) -> ModelInfo:
+        metadata = dict(session.get_modelmeta().custom_metadata_map)  # type: ignore[attr-defined]
+        missing = [key for key in contract.REQUIRED_METADATA if key not in metadata]
+        if missing:
+            raise ModelError(
+                f"{path.name} does not follow the app's model contract: missing metadata {', '.join(missing)}"
+            )
+        labels = _parse_labels(metadata)
+        input_size = _parse_input_size(metadata)
+
+        inputs = session.get_inputs()  # type: ignore[attr-defined]
+        if len(inputs) != 1 or inputs[0].name != contract.INPUT_NAME:
+            names = ", ".join(i.name for i in inputs)
+            raise ModelError(
+                f"{path.name} must have one input named '{contract.INPUT_NAME}' (found: {names})"
+            )
+        model_input = inputs[0]
+        if model_input.type != "tensor(float)":
+            raise ModelError(
+                f"{path.name}: input '{contract.INPUT_NAME}' must be float32, not {model_input.type}"
+            )
+        shape = list(model_input.shape)
+        if len(shape) != 4 or _static_dim(shape[3]) != 3:
+            raise ModelError(f"{path.name}: input must have shape [N, H, W, 3], found {shape}")
+        for axis, expected in ((1, input_size[0]), (2, input_size[1])):
+            if _static_dim(shape[axis]) is not None and shape[axis] != expected:
+                raise ModelError(
+                    f"{path.name}: input shape {shape} disagrees with metadata input_size {list(input_size)}"
+                )
+
+        outputs = {o.name: o for o in session.get_outputs()}  # type: ignore[attr-defined]
+        missing_outputs = [name for name in contract.REQUIRED_OUTPUTS if name not in outputs]
+        if missing_outputs:
+            raise ModelError(f"{path.name} is missing required output(s): {', '.join(missing_outputs)}")
+        n_classes = _static_dim(list(outputs[contract.OUTPUT_PROBABILITIES].shape)[-1])
+        if n_classes is not None and n_classes != len(labels):
+            raise ModelError(
+                f"{path.name}: the model outputs {n_classes} probabilities but its metadata names "
+                f"{len(labels)} classes"
+            )
+        return ModelInfo(
+            path=path,
+            labels=labels,
+            input_size=input_size,
+            metadata=metadata,
+            temperature=_parse_temperature(metadata),
+            ood=_parse_ood(metadata),
+            has_lesion_mask=contract.OUTPUT_LESION_MASK in outputs,
+        )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.info.labels
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.info.input_size
+
+    def preprocess(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Model input [N, H, W, 3] for ``images`` (the shared preprocessing definition)."""
+        return preprocess_batch(images, self.input_size)
+
+    def run(self, batch: np.ndarray, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Prediction]:
+        """Classify preprocessed images [N, H, W, 3], ``chunk_size`` at a time."""
+        batch = np.asarray(batch, dtype=np.float32)
+        expected = (*self.input_size, 3)
+        if batch.ndim != 4 or batch.shape[1:] != expected:
+            raise ValueError(
+                f"expected a batch of shape [N, {expected[0]}, {expected[1]}, 3], got {batch.shape}"
+            )
+        predictions: list[Prediction] = []
+        for start in range(0, len(batch), max(1, chunk_size)):
+            chunk = batch[start : start + max(1, chunk_size)]
+            outputs = self._session.run(self._output_names, {contract.INPUT_NAME: chunk})  # type: ignore[attr-defined]
+            values = dict(zip(self._output_names, outputs))
+            predictions.extend(self._to_predictions(values))
+        return predictions
+
+    def classify(
+        self, images: Sequence[Image.Image], chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> list[Prediction]:
+        """Classify decoded images (any size/mode), one :class:`Prediction` each, in order."""
+        predictions: list[Prediction] = []
+        for start in range(0, len(images), max(1, chunk_size)):
+            predictions.extend(
+                self.run(self.preprocess(images[start : start + max(1, chunk_size)]), chunk_size)
+            )
+        return predictions
+
+    def _to_predictions(self, values: Mapping[str, np.ndarray]) -> list[Prediction]:
+        probabilities = np.asarray(values[contract.OUTPUT_PROBABILITIES], dtype=np.float64)
+        if probabilities.ndim != 2 or probabilities.shape[1] != len(self.labels):
+            raise ModelError(
+                f"model returned probabilities of shape {probabilities.shape}; expected [N, {len(self.labels)}]"
+            )
+        cams = np.asarray(values[contract.OUTPUT_CAM], dtype=np.float32)
+        embeddings = np.asarray(values[contract.OUTPUT_EMBEDDING], dtype=np.float32)
+        masks = values.get(contract.OUTPUT_LESION_MASK)
+        ood = self.info.ood
+        scores = ood.score(embeddings) if ood is not None else None
+        predictions = []
+        for i in range(len(probabilities)):
+            score = float(scores[i]) if scores is not None else None
+            predictions.append(
+                Prediction(
+                    labels=self.labels,
+                    probabilities=probabilities[i],
+                    cam=cams[i],
+                    embedding=embeddings[i],
+                    ood_score=score,
+                    is_ood=(score > ood.threshold) if ood is not None and score is not None else None,
+                    lesion_mask=np.asarray(masks[i][..., 0], dtype=np.float32) if masks is not None else None,
+                )
+            )
+        return predictions
