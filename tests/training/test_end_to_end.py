@@ -1,0 +1,133 @@
+"""Train -> export -> parity -> metadata -> evaluate, on a tiny synthetic BUSI-layout data set (1 epoch each stage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from PIL import Image
+
+pytest.importorskip("tensorflow")
+
+from desktop_app.core import contract  # noqa: E402
+from desktop_app.core.inference import ModelSession  # noqa: E402
+from desktop_app.core.ood import OodStatistics  # noqa: E402
+from training.__main__ import main as training_main  # noqa: E402
+
+CLASSES = ("benign", "malignant", "normal")
+SIZE = 32
+
+
+def _write_dataset(root: Path, per_class: int = 6) -> Path:
+    """Class folders of small grey 'ultrasound-like' images with masks beside them (raw Kaggle layout)."""
+    rng = np.random.default_rng(0)
+    for class_index, name in enumerate(CLASSES):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            height, width = 40 + 3 * i, 48 + 2 * class_index
+            base = rng.normal(60 + 50 * class_index, 20, size=(height, width)).clip(0, 255)
+            mask = np.zeros((height, width), dtype=np.uint8)
+            if name != "normal":
+                mask[10:24, 12:30] = 255
+                base[mask > 0] = 20 if name == "benign" else 200
+            Image.fromarray(base.astype(np.uint8)).save(folder / f"{name} ({i + 1}).png")
+            Image.fromarray(mask).save(folder / f"{name} ({i + 1})_mask.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("e2e")
+    data = _write_dataset(base / "Dataset_BUSI_with_GT")
+    run_dir = base / "runs" / "tiny"
+    code = training_main([
+        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
+        "--frozen-epochs", "1", "--epochs", "1", "--batch-size", "4", "--seg-head", "--seed", "3",
+        "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4", "--verbose", "0",
+    ])
+    assert code == 0
+    return data, run_dir
+
+
+def test_run_folder_has_report_split_and_config(trained_run: tuple[Path, Path]) -> None:
+    data, run_dir = trained_run
+    for name in ("model.onnx", "model.onnx.sha256", "split.csv", "config.json", "metrics.json",
+                 "checkpoint.weights.h5", "history.json"):
+        assert (run_dir / name).is_file(), name
+    assert len(list(run_dir.glob("*.png"))) >= 4
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["image_size"] == SIZE and config["seg_head"] is True
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "ece"):
+        assert key in metrics["test"], key
+    assert {"ece_before_calibration", "ece_after_calibration"} <= metrics.keys()
+    split_rows = (run_dir / "split.csv").read_text().strip().splitlines()
+    assert len(split_rows) == 1 + 3 * 6  # header + every image, masks excluded
+    assert not any("_mask" in row for row in split_rows)
+
+
+def test_exported_model_follows_contract(trained_run: tuple[Path, Path]) -> None:
+    _, run_dir = trained_run
+    model = onnx.load(str(run_dir / "model.onnx"))
+    metadata = {p.key: p.value for p in model.metadata_props}
+    for key in (*contract.REQUIRED_METADATA, contract.META_PARITY, contract.META_OOD):
+        assert key in metadata, key
+    assert json.loads(metadata[contract.META_LABELS]) == list(CLASSES)
+    assert json.loads(metadata[contract.META_INPUT_SIZE]) == [SIZE, SIZE]
+    assert float(metadata[contract.META_PARITY]) <= 1e-4
+    training = json.loads(metadata[contract.META_TRAINING])
+    assert "random initialisation" in training["weights_origin"]
+    assert training["data"]["counts"]["total"] == {name: 6 for name in CLASSES}
+    assert OodStatistics.from_json(metadata[contract.META_OOD]).threshold > 0
+    assert [i.name for i in model.graph.input] == [contract.INPUT_NAME]
+    assert model.opset_import[0].version == 17
+
+    session = ModelSession.open(run_dir / "model.onnx")
+    assert session.info.has_lesion_mask
+    rng = np.random.default_rng(1)
+    batch = rng.uniform(0, 255, size=(3, SIZE, SIZE, 3)).astype(np.float32)
+    predictions = session.run(batch)
+    temperature = float(metadata[contract.META_TEMPERATURE])
+    for prediction in predictions:
+        assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        assert prediction.embedding.shape == (1024,)
+        # Exact CAM: the spatial mean of the class maps is the logit vector.
+        logits = prediction.cam.reshape(-1, len(CLASSES)).mean(axis=0) / temperature
+        expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        np.testing.assert_allclose(prediction.probabilities, expected, atol=1e-5)
+
+
+def test_evaluate_scores_the_onnx_model(trained_run: tuple[Path, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data, run_dir = trained_run
+    out = tmp_path / "eval.json"
+    code = training_main(["evaluate", "--model", str(run_dir / "model.onnx"), "--data", str(data),
+                          "--split", str(run_dir / "split.csv"), "--subset", "test", "--out", str(out)])
+    assert code == 0
+    metrics = json.loads(out.read_text())
+    reference = json.loads((run_dir / "metrics.json").read_text())["test"]
+    assert metrics["n"] == reference["n"]
+    assert metrics["accuracy"] == pytest.approx(reference["accuracy"])
+    assert json.loads(capsys.readouterr().out)["n"] == reference["n"]
+
+
+def test_export_reproduces_the_trained_model(trained_run: tuple[Path, Path], tmp_path: Path) -> None:
+    data, run_dir = trained_run
+    out = tmp_path / "again.onnx"
+    assert training_main(["export", "--checkpoint", str(run_dir / "checkpoint.weights.h5"), "--out", str(out)]) == 0
+    batch = np.random.default_rng(2).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
+    first = [p.probabilities for p in ModelSession.open(run_dir / "model.onnx").run(batch)]
+    second = [p.probabilities for p in ModelSession.open(out).run(batch)]
+    np.testing.assert_allclose(first, second, atol=1e-5)
+
+
+def test_bad_data_folder_gives_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = training_main(["train", "--data", str(empty), "--out", str(tmp_path / "run"), "--weights", "none"])
+    assert code == 2
+    assert "error:" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""Backbone weights (file and the md5-checked ImageNet path), freezing, and flip test-time augmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+import keras  # noqa: E402
+
+from training.model import IMAGENET_NOTOP_MD5, ClassifierModels, ModelSpec, WeightsError  # noqa: E402
+
+SIZE = (32, 32)
+
+
+def _random_backbone_weights() -> tuple[keras.Model, list[np.ndarray]]:
+    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*SIZE, 3))
+    rng = np.random.default_rng(7)
+    values = [rng.normal(0, 0.05, size=w.shape).astype(np.float32) for w in base.get_weights()]
+    base.set_weights(values)
+    return base, values
+
+
+def test_weights_file_is_loaded(tmp_path: Path) -> None:
+    base, values = _random_backbone_weights()
+    path = tmp_path / "backbone.weights.h5"
+    base.save_weights(path)
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights=str(path)))
+    loaded = models.backbone.get_weights()
+    assert len(loaded) == len(values)
+    for got, expected in zip(loaded, values):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="not found"):
+        ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights=str(tmp_path / "nope.h5")))
+
+
+def test_imagenet_path_uses_keras_download_with_md5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real `weights="imagenet"` path: Keras fetches the no-top file with our md5; a legacy .h5 we wrote loads."""
+    import h5py
+    from keras.src.applications import densenet
+    from keras.src.legacy.saving import legacy_h5_format
+
+    base, values = _random_backbone_weights()
+    legacy_file = tmp_path / "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(legacy_file, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, base)
+    calls = []
+
+    def fake_get_file(fname: str, origin: str, **kwargs: object) -> str:
+        calls.append((fname, kwargs.get("file_hash")))
+        return str(legacy_file)
+
+    monkeypatch.setattr(densenet.file_utils, "get_file", fake_get_file)
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights="imagenet"))
+    assert calls == [(legacy_file.name, IMAGENET_NOTOP_MD5)]
+    np.testing.assert_array_equal(models.backbone.get_weights()[0], values[0])
+    assert models.spec.pretrained
+
+    def failing_get_file(*args: object, **kwargs: object) -> str:
+        raise OSError("URL fetch failure: no network")
+
+    monkeypatch.setattr(densenet.file_utils, "get_file", failing_get_file)
+    with pytest.raises(WeightsError, match="--weights"):
+        ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights="imagenet"))
+
+
+def test_unfreeze_top_blocks_only() -> None:
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights="none"))
+    models.set_trainable_backbone("1")
+    trainable = {layer.name for layer in models.backbone.layers if layer.trainable and layer.weights}
+    assert trainable and all(name.startswith(("conv5_", "bn")) for name in trainable)
+    models.set_trainable_backbone("none")
+    assert not models.backbone.trainable_weights
+    with pytest.raises(ValueError):
+        models.set_trainable_backbone("7")
+
+
+def test_flip_tta_export_is_flip_invariant_and_probabilities_sum_to_one() -> None:
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights="none", seg_head=True))
+    export = models.export_model(temperature=2.0, flip_tta=True)
+    image = np.random.default_rng(0).uniform(0, 255, size=(1, *SIZE, 3)).astype(np.float32)
+    out = export.predict(np.concatenate([image, image[:, :, ::-1]]), verbose=0)
+    probabilities = np.asarray(out["probabilities"])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-5)
+    cam = np.asarray(out["cam"])
+    np.testing.assert_allclose(cam[0], cam[1][:, ::-1], atol=1e-4)
+    assert np.asarray(out["lesion_mask"]).shape == (2, SIZE[0] // 8, SIZE[1] // 8, 1)

@@ -1,0 +1,105 @@
+"""Command line: ``python -m training {train,evaluate,export}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from training.config import TrainConfig
+
+_HELP = {
+    "masks": "lesion-mask root laid out as <masks>/<class>/<stem>_mask*.png (default: masks beside the images)",
+    "groups": "precomputed grouping: CSV/TSV with path,group, or a DUPLICATES.tsv",
+    "extra_data": "extra BUS-BRA-style data set root joined to training (split by patient); repeatable",
+    "image_size": "square input size in pixels",
+    "weights": "backbone start: imagenet (Keras download, md5-checked), none (random init) or a weights FILE",
+    "frozen_epochs": "stage 1 epochs with the backbone frozen (head only)",
+    "epochs": "stage 2 (fine-tune) epochs",
+    "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
+    "augment": "augmentation strength multiplier (0 disables)",
+    "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
+    "flip_tta": "average over a horizontal flip inside the exported graph",
+    "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
+    "max_images_per_class": "cap per class, for quick experiments (0 = all)",
+    "verbose": "Keras progress: 1 = progress bar, 2 = one line per epoch",
+}
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig(data="", out="")
+    for field in fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        help_text = _HELP.get(field.name, "") + (f" (default: {default})" if default not in ("", None) else "")
+        if field.name in ("data", "out"):
+            parser.add_argument(flag, required=True, help="dataset root <root>/<class>/*.png" if field.name == "data"
+                                else "run folder (created)")
+        elif isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif isinstance(default, list):
+            parser.add_argument(flag, action="append", default=[], help=help_text)
+        else:
+            kind = type(default) if default is not None else str
+            parser.add_argument(flag, type=kind, default=default, help=help_text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train_parser = commands.add_parser("train", help="train DenseNet121 and export runs/NAME/model.onnx")
+    _add_config_arguments(train_parser)
+    evaluate_parser = commands.add_parser("evaluate", help="score any contract ONNX model through onnxruntime")
+    evaluate_parser.add_argument("--model", required=True, type=Path)
+    evaluate_parser.add_argument("--data", required=True, type=Path)
+    evaluate_parser.add_argument("--masks", type=Path, default=None)
+    evaluate_parser.add_argument("--split", type=Path, default=None, help="split.csv of a run: score one subset")
+    evaluate_parser.add_argument("--subset", default="test", choices=("train", "val", "test"))
+    evaluate_parser.add_argument("--out", type=Path, default=None, help="write the metrics JSON here too")
+    export_parser = commands.add_parser("export", help="(re-)export a run's checkpoint to ONNX")
+    export_parser.add_argument("--checkpoint", required=True, type=Path, help="runs/NAME/checkpoint.weights.h5")
+    export_parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+
+    from training.data import DatasetError  # noqa: PLC0415 - after argparse so --help is instant
+
+    try:
+        if args.command == "train":
+            from training.train import train
+
+            config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+            train(config)
+        elif args.command == "evaluate":
+            from training.evaluate import evaluate
+
+            metrics = evaluate(args.model, args.data, args.split, args.subset, args.masks)
+            text = json.dumps(metrics, indent=2)
+            print(text)
+            if args.out:
+                args.out.write_text(text + "\n")
+        else:
+            from training.export import export_checkpoint
+
+            export_checkpoint(args.checkpoint, args.out)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        from desktop_app.core.inference import ModelError
+        from training.model import WeightsError
+
+        if isinstance(error, (WeightsError, ModelError)):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The full training configuration: one dataclass, saved as JSON in every run folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run. ``python -m training train --help`` documents each as a flag."""
+
+    data: str
+    out: str
+    masks: str | None = None  # lesion-mask root (<masks>/<class>/<stem>_mask*.png); default: beside the images
+    groups: str | None = None  # precomputed grouping file (CSV path,group or DUPLICATES.tsv)
+    extra_data: list[str] = field(default_factory=list)  # extra BUS-BRA-style roots joined to the training split
+    image_size: int = 224
+    weights: str = "imagenet"  # imagenet | none | PATH
+    seed: int = 0
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    batch_size: int = 16
+    frozen_epochs: int = 5  # stage 1: head only (backbone frozen); 0 skips it
+    epochs: int = 20  # stage 2: fine-tune
+    unfreeze: str = "all"  # stage 2: all | 1..4 top dense blocks
+    head_learning_rate: float = 1e-3
+    learning_rate: float = 1e-4
+    warmup_epochs: int = 1
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    dropout: float = 0.3
+    class_weights: bool = True
+    augment: float = 1.0  # augmentation strength multiplier (0 disables)
+    seg_head: bool = False  # auxiliary lesion-mask supervision
+    seg_weight: float = 0.5
+    flip_tta: bool = False  # average over a horizontal flip inside the exported graph
+    patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
+    ood_components: int = 32
+    ood_pass_rate: float = 0.95
+    model_version: str = ""
+    max_images_per_class: int = 0  # 0 = all; for quick experiments and tests
+    verbose: int = 2  # Keras progress: 1 = bar, 2 = one line per epoch
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.image_size, self.image_size)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})

@@ -1,0 +1,195 @@
+"""Calibration, evaluation report, OOD statistics and the self-describing ONNX export (tf2onnx, opset 17)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import tensorflow as tf
+import tf2onnx
+
+from desktop_app.core import contract
+from desktop_app.core.ood import fit_ood_statistics
+from training import report
+from training.calibration import fit_temperature
+from training.config import TrainConfig
+from training.model import IMAGENET_NOTOP_MD5, ClassifierModels
+from training.train import CHECKPOINT_NAME, CONFIG_NAME, PreparedData, model_spec, predict_logits, prepare_data
+
+OPSET = 17
+PARITY_TOLERANCE = 1e-4
+MODEL_NAME = "model.onnx"
+
+
+class ExportError(Exception):
+    """The exported model failed a check (parity, contract); the message gives the figure."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_origin(weights: str) -> str:
+    """Plain-words provenance of the backbone's starting weights."""
+    if weights == "none":
+        return "random initialisation (no ImageNet weights: they cannot be downloaded on the training machine)"
+    if weights == "imagenet":
+        return f"ImageNet (Keras DenseNet121 no-top weights, md5 {IMAGENET_NOTOP_MD5})"
+    path = Path(weights)
+    return f"file {path.name}" + (f" (sha256 {sha256_of(path)})" if path.is_file() else "")
+
+
+def convert_to_onnx(keras_model: tf.keras.Model, image_size: tuple[int, int]) -> onnx.ModelProto:
+    """tf2onnx conversion with a dynamic batch dimension and the contract's input name."""
+    signature = [tf.TensorSpec([None, *image_size, 3], tf.float32, name=contract.INPUT_NAME)]
+    proto, _ = tf2onnx.convert.from_keras(keras_model, input_signature=signature, opset=OPSET)
+    names = {output.name for output in proto.graph.output}
+    missing = set(contract.REQUIRED_OUTPUTS) - names
+    if missing:
+        raise ExportError(f"exported graph lacks outputs {sorted(missing)} (has {sorted(names)})")
+    return proto
+
+
+def onnx_outputs(model_bytes: bytes, images: np.ndarray, batch_size: int = 32) -> dict[str, np.ndarray]:
+    """Run the exported model with onnxruntime over uint8 or float images, batched."""
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    names = [output.name for output in session.get_outputs()]
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size].astype(np.float32)
+        for name, value in zip(names, session.run(names, {contract.INPUT_NAME: batch})):
+            chunks[name].append(value)
+    return {name: np.concatenate(values) for name, values in chunks.items()}
+
+
+def keras_outputs(model: tf.keras.Model, images: np.ndarray, batch_size: int = 32) -> dict[str, np.ndarray]:
+    outputs = model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)
+    return {name: np.asarray(value) for name, value in outputs.items()}
+
+
+def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, metadata)
+
+
+def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierModels, run_dir: Path,
+             history: dict | None = None, timing: dict | None = None, out: Path | None = None) -> Path:
+    """Calibrate on validation, report on test, fit OOD statistics, export ONNX, check parity, write the card."""
+    run_dir = Path(run_dir)
+    out = Path(out) if out else run_dir / MODEL_NAME
+    labels = list(prepared.classes)
+
+    val_logits = predict_logits(models.training_model, prepared.val.images)
+    temperature = fit_temperature(val_logits, prepared.val.labels)
+    print(f"temperature (fitted on {len(prepared.val)} validation images): {temperature:.3f}", flush=True)
+
+    calibrated = models.export_model(temperature=temperature, flip_tta=config.flip_tta)
+    uncalibrated = models.export_model(temperature=1.0, flip_tta=config.flip_tta)
+    test_cal = keras_outputs(calibrated, prepared.test.images)
+    test_uncal = keras_outputs(uncalibrated, prepared.test.images)
+    metrics = report.write_report(
+        run_dir, prepared.test.labels, test_uncal[contract.OUTPUT_PROBABILITIES],
+        test_cal[contract.OUTPUT_PROBABILITIES], labels, history or {},
+    )
+    val_cal = keras_outputs(calibrated, prepared.val.images)
+    metrics["validation"] = report.compute_metrics(prepared.val.labels, val_cal[contract.OUTPUT_PROBABILITIES], labels)
+    if prepared.extra_test is not None and len(prepared.extra_test):
+        extra = keras_outputs(calibrated, prepared.extra_test.images)
+        metrics["extra_test"] = report.compute_metrics(
+            prepared.extra_test.labels, extra[contract.OUTPUT_PROBABILITIES], labels)
+    metrics["temperature"] = temperature
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+    train_embeddings = keras_outputs(calibrated, prepared.train.images)[contract.OUTPUT_EMBEDDING]
+    ood = fit_ood_statistics(train_embeddings, n_components=config.ood_components).with_threshold(
+        val_cal[contract.OUTPUT_EMBEDDING], pass_rate=config.ood_pass_rate)
+    test_ood_pass = float(np.mean(~ood.is_outlier(test_cal[contract.OUTPUT_EMBEDDING])))
+    metrics["ood_test_pass_rate"] = test_ood_pass
+
+    print("converting to ONNX with tf2onnx ...", flush=True)
+    proto = convert_to_onnx(calibrated, config.size)
+    parity_images = prepared.val.images
+    onnx_probs = onnx_outputs(proto.SerializeToString(), parity_images)[contract.OUTPUT_PROBABILITIES]
+    parity = float(np.max(np.abs(onnx_probs - val_cal[contract.OUTPUT_PROBABILITIES])))
+    print(f"parity Keras vs onnxruntime on {len(parity_images)} validation images: max |dp| = {parity:.2e}")
+    if not parity <= PARITY_TOLERANCE:
+        raise ExportError(f"Keras/onnxruntime parity {parity:.3e} exceeds {PARITY_TOLERANCE:g}")
+
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    version = config.model_version or f"{Path(config.out).name}-{created[:10]}"
+    training_info = {
+        "data": {"root": Path(config.data).name, "counts": prepared.counts, "extra_data":
+                 [Path(p).name for p in config.extra_data]},
+        "split": {"method": "group-aware (near-duplicate groups kept together), stratified by class",
+                  "seed": config.seed, "fractions": {"val": config.val_fraction, "test": config.test_fraction},
+                  "groups_file": Path(config.groups).name if config.groups else None},
+        "weights_origin": weights_origin(config.weights),
+        "recipe": json.loads(config.to_json()) | {"data": Path(config.data).name, "out": Path(config.out).name},
+        "timing": timing or {},
+        "framework": {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "opset": OPSET},
+    }
+    metadata = {
+        contract.META_LABELS: json.dumps(labels),
+        contract.META_INPUT_SIZE: json.dumps(list(config.size)),
+        contract.META_PREPROCESSING: contract.PREPROCESSING_TEXT,
+        contract.META_MODEL_VERSION: version,
+        contract.META_CREATED: created,
+        contract.META_TRAINING: json.dumps(training_info),
+        contract.META_METRICS: json.dumps(_headline(metrics)),
+        contract.META_TEMPERATURE: f"{temperature:.6f}",
+        contract.META_PARITY: f"{parity:.3e}",
+        contract.META_OOD: ood.to_json(),
+    }
+    set_metadata(proto, metadata)
+    proto.producer_name = "bus-classifier training"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(proto, str(out))
+    digest = sha256_of(out)
+    (out.parent / f"{out.name}.sha256").write_text(f"{digest}  {out.name}\n")
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {digest})")
+    print(json.dumps(_headline(metrics), indent=2))
+    return out
+
+
+def _headline(metrics: dict) -> dict:
+    """The metrics stored in the model: test figures, calibration, and the other-scanner test if any."""
+    test = metrics.get("test", {})
+    keep = ("n", "accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "macro_roc_auc", "ece")
+    headline = {key: test[key] for key in keep if key in test}
+    headline["split"] = "test"
+    for key in ("ece_before_calibration", "ece_after_calibration", "temperature", "ood_test_pass_rate"):
+        if key in metrics:
+            headline[key] = metrics[key]
+    if "validation" in metrics:
+        headline["validation"] = {k: metrics["validation"][k] for k in ("n", "accuracy", "macro_f1")}
+    if "extra_test" in metrics:
+        headline["extra_test"] = {k: metrics["extra_test"][k] for k in ("n", "accuracy", "macro_f1", "per_class",
+                                                                           "macro_roc_auc")}
+    return headline
+
+
+def export_checkpoint(checkpoint: Path, out: Path) -> Path:
+    """Re-export a run's checkpoint: rebuild from its config.json, reload the split, recalibrate, export."""
+    checkpoint = Path(checkpoint)
+    run_dir = checkpoint.parent if checkpoint.is_file() else checkpoint
+    weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
+    config = TrainConfig.load(run_dir / CONFIG_NAME)
+    prepared = prepare_data(config, run_dir)
+    # The checkpoint holds every weight, so re-export never needs the original backbone weights.
+    models = ClassifierModels(dataclasses.replace(model_spec(config, len(prepared.classes)), weights="none"))
+    models.training_model.load_weights(weights_file)
+    history_path = run_dir / "history.json"
+    history = json.loads(history_path.read_text()) if history_path.exists() else {}
+    return finalize(config, prepared, models, run_dir, history=history, out=out)
+

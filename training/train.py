@@ -1,0 +1,350 @@
+"""Training: data -> leakage-safe split -> two-stage DenseNet121 fit -> calibration, report and ONNX export."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from desktop_app.core.imageio import load_image
+from desktop_app.core.preprocessing import preprocess
+from training import data as data_module
+from training import split as split_module
+from training.config import TrainConfig
+from training.model import ClassifierModels, ModelSpec
+
+log = logging.getLogger("training")
+
+CHECKPOINT_NAME = "checkpoint.weights.h5"
+CONFIG_NAME = "config.json"
+SPLIT_NAME = "split.csv"
+
+
+@dataclass
+class ArraySet:
+    """Preprocessed images of one split, in memory."""
+
+    images: np.ndarray  # uint8 [N, H, W, 3]
+    labels: np.ndarray  # int [N] (index into classes)
+    masks: np.ndarray  # uint8 [N, H, W, 1] in {0, 1}
+    paths: list[Path]
+    sources: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class PreparedData:
+    classes: tuple[str, ...]
+    train: ArraySet
+    val: ArraySet
+    test: ArraySet
+    extra_test: ArraySet | None  # held-out part of the extra (other-scanner) data
+    counts: dict
+
+
+def set_seeds(seed: int) -> None:
+    keras.utils.set_random_seed(seed)
+
+
+def _load_arrays(samples: list, classes: tuple[str, ...], size: tuple[int, int]) -> ArraySet:
+    height, width = size
+    images = np.zeros((len(samples), height, width, 3), dtype=np.uint8)
+    masks = np.zeros((len(samples), height, width, 1), dtype=np.uint8)
+    for index, sample in enumerate(samples):
+        images[index] = preprocess(load_image(sample.path), size).astype(np.uint8)
+        masks[index, ..., 0] = data_module.load_mask(sample, size) > 0.5
+    labels = np.array([classes.index(sample.label) for sample in samples], dtype=np.int64)
+    return ArraySet(images, labels, masks, [s.path for s in samples], [s.source for s in samples])
+
+
+def _cap_per_class(samples: list, cap: int) -> list:
+    if cap <= 0:
+        return samples
+    seen: dict[str, int] = {}
+    kept = []
+    for sample in samples:
+        if seen.get(sample.label, 0) < cap:
+            kept.append(sample)
+            seen[sample.label] = seen.get(sample.label, 0) + 1
+    return kept
+
+
+def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
+    """Discover, group, split (written to split.csv) and load every image once at the model's input size."""
+    dataset = data_module.discover_dataset(config.data, masks_root=config.masks)
+    if config.max_images_per_class:
+        dataset = data_module.Dataset(
+            dataset.root, dataset.classes, tuple(_cap_per_class(list(dataset.samples), config.max_images_per_class))
+        )
+    log.info("data %s: %s", dataset.root, dataset.counts())
+    dataset = split_module.assign_groups(dataset, groups_file=config.groups)
+    split_path = run_dir / SPLIT_NAME
+    if split_path.exists():  # re-export / resume: keep the split the checkpoint was trained on
+        split = split_module.read_split_csv(split_path, dataset.root)
+    else:
+        train_fraction = 1.0 - config.val_fraction - config.test_fraction
+        split = split_module.make_split(
+            dataset, fractions=(train_fraction, config.val_fraction, config.test_fraction), seed=config.seed
+        )
+        split_module.write_split_csv(dataset, split, split_path)
+    by_split: dict[str, list] = {"train": [], "val": [], "test": []}
+    for sample in dataset.samples:
+        by_split[split[sample.path]].append(sample)
+
+    extra_train: list = []
+    extra_test: list = []
+    extra_counts: dict = {}
+    for extra_root in config.extra_data:
+        extra = data_module.discover_busbra(extra_root)
+        extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.seed)
+        unknown = set(extra.classes) - set(dataset.classes)
+        if unknown:
+            raise data_module.DatasetError(f"extra data {extra_root} has classes {sorted(unknown)} not in {config.data}")
+        for sample in extra.samples:
+            (extra_train if extra_split[sample.path] == "train" else extra_test).append(sample)
+        extra_counts[str(extra_root)] = {"train": len(extra_train), "test": len(extra_test), "classes": extra.counts()}
+
+    classes = dataset.classes
+    start = time.time()
+    prepared = PreparedData(
+        classes=classes,
+        train=_load_arrays(by_split["train"] + extra_train, classes, config.size),
+        val=_load_arrays(by_split["val"], classes, config.size),
+        test=_load_arrays(by_split["test"], classes, config.size),
+        extra_test=_load_arrays(extra_test, classes, config.size) if extra_test else None,
+        counts={
+            "classes": list(classes),
+            "total": dataset.counts(),
+            **{
+                name: {label: sum(1 for s in samples if s.label == label) for label in classes}
+                for name, samples in by_split.items()
+            },
+            "groups": len({s.group for s in dataset.samples}),
+            "extra": extra_counts,
+        },
+    )
+    log.info("loaded %d train / %d val / %d test images in %.1fs", len(prepared.train), len(prepared.val),
+             len(prepared.test), time.time() - start)
+    return prepared
+
+
+# -- tf.data ------------------------------------------------------------------------------------------------------
+def make_augmenter(strength: float) -> keras.Sequential:
+    """Geometric augmentation shared by image and mask: horizontal flip, small shift/zoom/rotation (no vertical flip)."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.06 * strength, 0.06 * strength, fill_mode="constant"),
+            keras.layers.RandomZoom((-0.15 * strength, 0.10 * strength), fill_mode="constant"),
+            keras.layers.RandomRotation(0.03 * strength, fill_mode="constant"),
+        ],
+        name="augment",
+    )
+
+
+def _photometric(images: tf.Tensor, strength: float) -> tf.Tensor:
+    """Random brightness/contrast/gamma per image, values kept in 0..255."""
+    batch = tf.shape(images)[0]
+    contrast = tf.random.uniform([batch, 1, 1, 1], 1 - 0.25 * strength, 1 + 0.25 * strength)
+    brightness = tf.random.uniform([batch, 1, 1, 1], -20 * strength, 20 * strength)
+    gamma = tf.exp(tf.random.uniform([batch, 1, 1, 1], -0.25 * strength, 0.25 * strength))
+    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
+    images = (images - mean) * contrast + mean + brightness
+    images = tf.clip_by_value(images, 0.0, 255.0)
+    return 255.0 * tf.pow(images / 255.0, gamma)
+
+
+def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int
+                       ) -> tf.data.Dataset:
+    """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w})."""
+    augmenter = make_augmenter(config.augment) if config.augment > 0 else None
+    weights = class_weight[arrays.labels].astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights))
+    dataset = dataset.shuffle(len(arrays), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.batch_size, drop_remainder=len(arrays) > config.batch_size)
+
+    def transform(images, masks, labels, sample_weights):
+        images = tf.cast(images, tf.float32)
+        masks = tf.cast(masks, tf.float32) * 255.0
+        if augmenter is not None:
+            stacked = augmenter(tf.concat([images, masks], axis=-1), training=True)
+            images = _photometric(stacked[..., :3], config.augment)
+            masks = stacked[..., 3:]
+        targets = {"logits": tf.one_hot(labels, num_classes)}
+        weights = {"logits": sample_weights}
+        if config.seg_head:
+            stride = 8
+            size = (config.image_size // stride, config.image_size // stride)
+            targets["mask"] = tf.cast(tf.image.resize(masks / 255.0, size, method="area") > 0.5, tf.float32)
+            weights["mask"] = tf.ones_like(sample_weights)
+        return images, targets, weights
+
+    return dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def balanced_class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """n / (C * count) per class, as in scikit-learn's 'balanced' mode."""
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    return np.where(counts > 0, len(labels) / (num_classes * np.maximum(counts, 1)), 0.0)
+
+
+def dice_bce_loss(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+    """Binary cross-entropy plus soft Dice (per image), for the lesion-mask head."""
+    bce = keras.losses.binary_crossentropy(y_true, y_pred)
+    bce = tf.reduce_mean(bce, axis=[1, 2])
+    intersection = tf.reduce_sum(y_true * y_pred, axis=[1, 2, 3])
+    union = tf.reduce_sum(y_true, axis=[1, 2, 3]) + tf.reduce_sum(y_pred, axis=[1, 2, 3])
+    dice = 1.0 - (2.0 * intersection + 1.0) / (union + 1.0)
+    return bce + dice
+
+
+# -- evaluation during training ------------------------------------------------------------------------------------
+def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Logits of the training model (inference mode) for uint8 images."""
+    outputs = model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(outputs["logits"])
+
+
+def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
+    scores = []
+    for c in range(num_classes):
+        tp = np.sum((predictions == c) & (labels == c))
+        fp = np.sum((predictions == c) & (labels != c))
+        fn = np.sum((predictions != c) & (labels == c))
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores))
+
+
+class ValidationMacroF1(keras.callbacks.Callback):
+    """Scores the validation split each epoch, keeps the best weights, stops early on a plateau."""
+
+    def __init__(self, val: ArraySet, num_classes: int, patience: int) -> None:
+        super().__init__()
+        self.val = val
+        self.num_classes = num_classes
+        self.patience = patience
+        self.best_score = -1.0
+        self.best_epoch = -1
+        self.best_weights: list | None = None
+        self.wait = 0
+        self.epochs_seen = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logits = predict_logits(self.model, self.val.images)
+        predictions = logits.argmax(axis=1)
+        score = macro_f1(self.val.labels, predictions, self.num_classes)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        if logs is not None:
+            logs["val_macro_f1"] = score
+            logs["val_accuracy"] = float(np.mean(predictions == self.val.labels))
+            logs["val_loss"] = float(-np.mean(log_probs[np.arange(len(self.val)), self.val.labels]))
+        self.epochs_seen += 1
+        if score > self.best_score + 1e-6:
+            self.best_score, self.best_epoch, self.wait = score, self.epochs_seen, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.patience and self.wait >= self.patience:
+                self.model.stop_training = True
+        print(f"  val macro-F1 {score:.3f} (best {self.best_score:.3f} @ epoch {self.best_epoch})", flush=True)
+
+    def reset_patience(self) -> None:
+        self.wait = 0
+
+
+def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
+             steps_per_epoch: int) -> None:
+    total = max(1, epochs * steps_per_epoch)
+    warmup = min(total // 2, config.warmup_epochs * steps_per_epoch)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * (0.1 if warmup else 1.0),
+        decay_steps=max(1, total - warmup),
+        warmup_target=learning_rate if warmup else None,
+        warmup_steps=warmup,
+        alpha=0.01,
+    )
+    losses = {"logits": keras.losses.CategoricalCrossentropy(from_logits=True,
+                                                             label_smoothing=config.label_smoothing)}
+    loss_weights = {"logits": 1.0}
+    if config.seg_head:
+        losses["mask"] = dice_bce_loss
+        loss_weights["mask"] = config.seg_weight
+    models.training_model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
+        loss=losses,
+        loss_weights=loss_weights,
+        metrics={"logits": ["categorical_accuracy"]},
+    )
+
+
+def model_spec(config: TrainConfig, num_classes: int) -> ModelSpec:
+    return ModelSpec(num_classes=num_classes, image_size=config.size, weights=config.weights,
+                     dropout=config.dropout, seg_head=config.seg_head)
+
+
+def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -> tuple[dict, dict]:
+    """Stage 1 (frozen backbone) then stage 2 (unfrozen); returns (history, timing)."""
+    num_classes = len(prepared.classes)
+    class_weight = (balanced_class_weights(prepared.train.labels, num_classes) if config.class_weights
+                    else np.ones(num_classes))
+    train_data = make_train_dataset(prepared.train, config, class_weight, num_classes)
+    steps = int(train_data.cardinality().numpy())
+    monitor = ValidationMacroF1(prepared.val, num_classes, config.patience)
+    history: dict[str, list[float]] = {}
+    timing: dict[str, float] = {}
+
+    def run_stage(name: str, epochs: int, learning_rate: float, unfreeze: str) -> None:
+        if epochs <= 0:
+            return
+        models.set_trainable_backbone(unfreeze)
+        _compile(models, config, learning_rate, epochs, steps)
+        monitor.reset_patience()
+        print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
+        start = time.time()
+        result = models.training_model.fit(train_data, epochs=epochs, callbacks=[monitor], verbose=config.verbose)
+        elapsed = time.time() - start
+        done = len(result.history.get("loss", [])) or 1
+        timing[f"{name}_seconds"] = round(elapsed, 1)
+        timing[f"{name}_epochs"] = done
+        timing[f"{name}_seconds_per_epoch"] = round(elapsed / done, 1)
+        timing[f"{name}_images_per_second"] = round(done * steps * config.batch_size / elapsed, 2)
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+
+    if config.frozen_epochs > 0:
+        run_stage("stage1_frozen", config.frozen_epochs, config.head_learning_rate, "none")
+    run_stage("stage2_finetune", config.epochs, config.learning_rate, config.unfreeze)
+    if monitor.best_weights is not None:
+        models.training_model.set_weights(monitor.best_weights)
+        print(f"restored best weights: val macro-F1 {monitor.best_score:.3f} at epoch {monitor.best_epoch}")
+    timing["best_epoch"] = monitor.best_epoch
+    timing["best_val_macro_f1"] = round(monitor.best_score, 4)
+    return history, timing
+
+
+def train(config: TrainConfig) -> Path:
+    """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
+    from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
+
+    run_dir = Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_seeds(config.seed)
+    started = time.time()
+    config.save(run_dir / CONFIG_NAME)
+    prepared = prepare_data(config, run_dir)
+    (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
+    models = ClassifierModels(model_spec(config, len(prepared.classes)))
+    history, timing = fit(config, prepared, models)
+    models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
+    (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    timing["train_wall_seconds"] = round(time.time() - started, 1)
+    return finalize(config, prepared, models, run_dir, history=history, timing=timing)
