@@ -75,8 +75,23 @@ def _is_dicom(path: Path, header: bytes) -> bool:
     return path.suffix.lower() in DICOM_SUFFIXES or has_dicom_magic(header)
 
 
+#: Leading bytes of the formats the loader reads, to tell a damaged image from a file of another kind.
+IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+
+
 def _describe_unrecognised(header: bytes) -> str:
     """Say what a file that no image decoder accepts probably is."""
+    for signature, format_name in IMAGE_SIGNATURES:
+        if header.startswith(signature):
+            return f"damaged {format_name} file (it starts like one, but its header or data is broken or missing)"
     if header.startswith(b"%PDF"):
         return "is a PDF document, not an image"
     if header.startswith(b"PK\x03\x04"):

@@ -10,13 +10,14 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from desktop_app.core import contract
+from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_model
 from desktop_app.core.ood import OodStatistics
 from desktop_app.core.preprocessing import preprocess_batch
 
@@ -41,6 +42,8 @@ class ModelInfo:
     temperature: float | None
     ood: OodStatistics | None
     has_lesion_mask: bool
+    #: sha256 check against the model's card (see desktop_app.core.integrity); set by ModelSession.open.
+    integrity: IntegrityReport | None = None
 
     @property
     def version(self) -> str:
@@ -156,6 +159,12 @@ class ModelSession:
             raise ModelError(f"Model file not found: {path}")
         if path.is_dir():
             raise ModelError(f"Model path is a folder, not an ONNX file: {path}")
+        try:
+            integrity = verify_model(path)
+        except IntegrityError as error:
+            raise ModelError(f"{path.name} refused: {error}") from error
+        except OSError as error:
+            raise ModelError(f"Cannot read model file {path}: {error.strerror or error}") from error
         options = ort.SessionOptions()
         options.intra_op_num_threads = INTRA_OP_THREADS
         options.inter_op_num_threads = 1
@@ -165,7 +174,7 @@ class ModelSession:
         except Exception as error:  # onnxruntime raises several private exception types
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ModelError(f"{path.name} is not a valid ONNX model ({first_line[:300]})") from error
-        info = cls._validate(session, path)
+        info = replace(cls._validate(session, path), integrity=integrity)
         return cls(session, info, [o.name for o in session.get_outputs()])
 
     @staticmethod
