@@ -43,7 +43,8 @@ def selftest(image_path: str | None, model_path: str | None) -> int:
     try:
         import onnxruntime
         import PySide6
-        from PySide6 import QtCharts, QtWidgets  # noqa: F401  (proves the Qt parts the GUI needs are present)
+
+        import desktop_app.ui.main_window  # noqa: F401  (proves the GUI and its Qt modules are importable)
 
         report["onnxruntime"] = onnxruntime.__version__
         report["qt"] = PySide6.__version__
