@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -108,10 +109,10 @@ class MainWindow(QMainWindow):
         self.heatmap_toggle.setToolTip("Overlay the class-activation map: where the model found evidence")
         self.heatmap_class = QComboBox()
         self.heatmap_class.setToolTip("Class whose evidence the heatmap shows")
-        self.heatmap_class.setMinimumContentsLength(14)
+        self.heatmap_class.setMinimumContentsLength(12)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setFixedWidth(140)
+        self.opacity_slider.setFixedWidth(110)
         self.opacity_label = QLabel()
         self.opacity_label.setMinimumWidth(44)
         controls = QHBoxLayout()
@@ -127,11 +128,13 @@ class MainWindow(QMainWindow):
         controls.addStretch(1)
         controls.addWidget(QLabel("low"))
         self.heatmap_legend = QLabel()
-        gradient = heatmap.colormap(np.tile(np.linspace(0.0, 1.0, 120, dtype=np.float32), (12, 1)))
+        gradient = heatmap.colormap(np.tile(np.linspace(0.0, 1.0, 80, dtype=np.float32), (12, 1)))
         self.heatmap_legend.setPixmap(rgb_to_pixmap(gradient))
-        self.heatmap_legend.setToolTip("Heatmap colours: relative evidence for the chosen class within this image")
+        self.heatmap_legend.setToolTip(
+            "Heatmap colours: relative evidence for the chosen class within this image"
+        )
         controls.addWidget(self.heatmap_legend)
-        controls.addWidget(QLabel("high evidence"))
+        controls.addWidget(QLabel("high"))
         image_side = QWidget()
         image_layout = QVBoxLayout(image_side)
         image_layout.setContentsMargins(8, 8, 4, 4)
@@ -174,7 +177,7 @@ class MainWindow(QMainWindow):
         result_layout = QVBoxLayout(result_side)
         result_layout.setContentsMargins(4, 8, 8, 4)
         result_layout.addWidget(panel)
-        result_side.setMinimumWidth(340)
+        result_side.setMinimumWidth(300)
 
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.top_splitter.addWidget(image_side)
@@ -199,8 +202,8 @@ class MainWindow(QMainWindow):
         table_bar.setContentsMargins(0, 0, 0, 0)
         table_bar.addWidget(_section_title("Results"))
         table_bar.addSpacing(8)
-        table_bar.addWidget(self.summary_label)
-        table_bar.addStretch(1)
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        table_bar.addWidget(self.summary_label, 1)
         table_bar.addWidget(self.progress_bar)
         table_bar.addWidget(self.cancel_button)
         table_bar.addWidget(self.export_button)

@@ -43,42 +43,30 @@ class ProbabilityChart(QChartView):
         self._probabilities: tuple[float, ...] = ()
         self._highlight: int | None = None
         self._dimmed = False
+        self._series: QHorizontalBarSeries | None = None
+        self._bar_set: QBarSet | None = None
+        self._categories: QBarCategoryAxis | None = None
 
-    def clear(self) -> None:
-        self.chart().removeAllSeries()
-        for axis in self.chart().axes():
-            self.chart().removeAxis(axis)
-        self._labels, self._probabilities, self._highlight = (), (), None
-
-    def set_probabilities(
-        self, labels: Sequence[str], probabilities: Sequence[float], highlight: int, dimmed: bool = False
-    ) -> None:
-        """Draw bars (0..100 %) for ``labels`` in model order, top to bottom; highlight one class."""
-        self.clear()
-        self._labels = tuple(labels)
-        self._probabilities = tuple(float(p) for p in probabilities)
-        self._highlight = int(highlight)
-        self._dimmed = dimmed
-        self.setMaximumHeight(90 + 56 * len(self._labels))
-        order = list(reversed(range(len(labels))))  # Qt draws the first category at the bottom
-        bar_set = QBarSet("probability")
-        bar_set.append([100.0 * self._probabilities[i] for i in order])
-        bar_set.setColor(DIMMED_NEUTRAL if dimmed else NEUTRAL)
-        bar_set.setBorderColor(Qt.GlobalColor.transparent)
-        bar_set.setSelectedColor(DIMMED_ACCENT if dimmed else ACCENT)
-        bar_set.selectBar(order.index(self._highlight))
-        series = QHorizontalBarSeries()
-        series.setBarWidth(0.62)
-        series.append(bar_set)
+    def _build(self, n_classes: int) -> None:
+        """Create the series and axes once per number of classes; later results only update values."""
         chart = self.chart()
-        chart.addSeries(series)
-        categories = QBarCategoryAxis()
-        categories.append([category_label(self._labels[i], self._probabilities[i]) for i in order])
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        self._bar_set = QBarSet("probability")
+        self._bar_set.append([0.0] * n_classes)
+        self._bar_set.setBorderColor(Qt.GlobalColor.transparent)
+        self._series = QHorizontalBarSeries()
+        self._series.setBarWidth(0.62)
+        self._series.append(self._bar_set)
+        chart.addSeries(self._series)
+        self._categories = QBarCategoryAxis()
+        self._categories.append([f"class {i}" for i in range(n_classes)])
         font = QFont(self.font())
         font.setPointSizeF(max(9.5, font.pointSizeF()))
-        categories.setLabelsFont(font)
-        categories.setGridLineVisible(False)
-        categories.setLineVisible(False)
+        self._categories.setLabelsFont(font)
+        self._categories.setGridLineVisible(False)
+        self._categories.setLineVisible(False)
         values = QValueAxis()
         values.setRange(0.0, 100.0)
         values.setTickCount(5)
@@ -88,10 +76,40 @@ class ProbabilityChart(QChartView):
         values.setLabelsFont(small)
         values.setLabelsColor(QColor("#6b7280"))
         values.setGridLineColor(QColor("#e5e7eb"))
-        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(self._categories, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
-        series.attachAxis(categories)
-        series.attachAxis(values)
+        self._series.attachAxis(self._categories)
+        self._series.attachAxis(values)
+        self.setMaximumHeight(90 + 56 * n_classes)
+
+    def clear(self) -> None:
+        """Show no result (the axes stay, the bars and percentages go)."""
+        self._labels, self._probabilities, self._highlight = (), (), None
+        if self._series is not None:
+            self._series.setVisible(False)
+            self._categories.setVisible(False)
+
+    def set_probabilities(
+        self, labels: Sequence[str], probabilities: Sequence[float], highlight: int, dimmed: bool = False
+    ) -> None:
+        """Draw bars (0..100 %) for ``labels`` in model order, top to bottom; highlight one class."""
+        labels = tuple(labels)
+        if self._series is None or self._bar_set.count() != len(labels):
+            self._build(len(labels))
+        self._labels = labels
+        self._probabilities = tuple(float(p) for p in probabilities)
+        self._highlight = int(highlight)
+        self._dimmed = dimmed
+        order = list(reversed(range(len(labels))))  # Qt draws the first category at the bottom
+        for position, index in enumerate(order):
+            self._bar_set.replace(position, 100.0 * self._probabilities[index])
+        self._categories.setCategories([category_label(labels[i], self._probabilities[i]) for i in order])
+        self._bar_set.setColor(DIMMED_NEUTRAL if dimmed else NEUTRAL)
+        self._bar_set.setSelectedColor(DIMMED_ACCENT if dimmed else ACCENT)
+        self._bar_set.deselectAllBars()
+        self._bar_set.selectBar(order.index(self._highlight))
+        self._series.setVisible(True)
+        self._categories.setVisible(True)
 
     # Read-back for tests and accessibility.
     def labels(self) -> tuple[str, ...]:
@@ -99,19 +117,17 @@ class ProbabilityChart(QChartView):
 
     def probabilities(self) -> tuple[float, ...]:
         """Probabilities as drawn, in model label order (bar values / 100)."""
-        series = self.chart().series()
-        if not series:
+        if self._bar_set is None or not self._labels:
             return ()
-        bar_set = series[0].barSets()[0]
+        bar_set = self._bar_set
         drawn = [bar_set.at(i) / 100.0 for i in range(bar_set.count())]
         return tuple(reversed(drawn))
 
     def highlighted_label(self) -> str | None:
         """The label whose bar is drawn in the accent colour."""
-        series = self.chart().series()
-        if not series:
+        if self._bar_set is None or not self._labels:
             return None
-        selected = series[0].barSets()[0].selectedBars()
+        selected = self._bar_set.selectedBars()
         if len(selected) != 1:
             return None
         return self._labels[len(self._labels) - 1 - selected[0]]
