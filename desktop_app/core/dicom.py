@@ -73,7 +73,7 @@ def read_dataset(path: str | os.PathLike[str], stop_before_pixels: bool = False)
 
 
 def _short(error: BaseException, limit: int = 160) -> str:
-    text = str(error) or type(error).__name__
+    text = " ".join(str(error).split()) or type(error).__name__  # one line: decoders nest multi-line reports
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -134,7 +134,13 @@ def _decode_frame(name: str, dataset: Any, frame: int) -> np.ndarray:
 
     syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
     syntax_name = getattr(syntax, "name", str(syntax))
-    if syntax is not None and getattr(syntax, "is_compressed", False):
+    try:
+        compressed = syntax is not None and bool(syntax.is_compressed)
+    except ValueError as error:  # pydicom: "UID is not a transfer syntax"
+        raise ImageLoadError(
+            f"{name}: DICOM file names an unknown transfer syntax ({syntax!s:.64})"
+        ) from error
+    if compressed:
         try:
             decoder = get_decoder(syntax)
         except NotImplementedError as error:
@@ -153,7 +159,7 @@ def _decode_frame(name: str, dataset: Any, frame: int) -> np.ndarray:
     except MemoryError as error:
         raise ImageLoadError(f"{name}: not enough memory to decode this DICOM image") from error
     except Exception as error:
-        if syntax is not None and getattr(syntax, "is_compressed", False):
+        if compressed:
             raise ImageLoadError(
                 f"{name}: cannot decode DICOM pixel data compressed with '{syntax_name}' ({_short(error)}); "
                 f"another decoder may read it: {decoder_hint(syntax_name)}"

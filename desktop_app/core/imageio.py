@@ -42,6 +42,13 @@ DICOM_MAGIC_OFFSET = 128
 DICOM_MAGIC = b"DICM"
 
 
+# Decoders warn about damaged metadata (corrupt EXIF, odd DICOM values) of files they still read or that we
+# refuse with a message anyway; the user cannot act on these warnings, so they are not printed.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # we refuse such sizes ourselves
+warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
+
+
 class ImageLoadError(Exception):
     """An image file could not be read; the message says why, in words a user understands."""
 
@@ -157,13 +164,15 @@ def frame_count(path: str | os.PathLike[str]) -> int:
     path = Path(path)
     with _open_for_reading(path) as handle:
         header = _read_header(path, handle)
-        if _is_dicom(path, header):
-            from desktop_app.core import dicom
-
-            return dicom.frame_count(path)
         try:
+            if _is_dicom(path, header):
+                from desktop_app.core import dicom
+
+                return dicom.frame_count(path)
             with Image.open(handle, formats=PILLOW_FORMATS) as opened:
                 return max(1, int(getattr(opened, "n_frames", 1)))
+        except ImageLoadError:
+            raise
         except Exception as error:
             raise ImageLoadError(describe_decode_error(path.name, error, header)) from error
 
@@ -179,11 +188,11 @@ def load_image(path: str | os.PathLike[str], frame: int = 0) -> Image.Image:
         raise ImageLoadError(f"{path.name}: frame index must be 0 or more, not {frame}")
     with _open_for_reading(path) as handle:
         header = _read_header(path, handle)
-        if _is_dicom(path, header):
-            from desktop_app.core import dicom
-
-            return dicom.load_dicom(path, frame=frame)
         try:
+            if _is_dicom(path, header):
+                from desktop_app.core import dicom
+
+                return dicom.load_dicom(path, frame=frame)
             return _load_with_pillow(path, handle, frame)
         except ImageLoadError:
             raise
@@ -192,22 +201,20 @@ def load_image(path: str | os.PathLike[str], frame: int = 0) -> Image.Image:
 
 
 def _load_with_pillow(path: Path, handle: BinaryIO, frame: int) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(handle, formats=PILLOW_FORMATS) as opened:
-            width, height = opened.size
-            check_pixel_count(path.name, width, height)
-            frames = max(1, int(getattr(opened, "n_frames", 1)))
-            if frame >= frames:
-                raise ImageLoadError(
-                    f"{path.name}: frame {frame} requested but the file has {frames} frame(s)"
-                    f" (valid: 0..{frames - 1})"
-                )
-            opened.seek(frame)
-            check_pixel_count(path.name, *opened.size)
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-            return to_rgb(image).copy()
+    with Image.open(handle, formats=PILLOW_FORMATS) as opened:
+        width, height = opened.size
+        check_pixel_count(path.name, width, height)
+        frames = max(1, int(getattr(opened, "n_frames", 1)))
+        if frame >= frames:
+            raise ImageLoadError(
+                f"{path.name}: frame {frame} requested but the file has {frames} frame(s)"
+                f" (valid: 0..{frames - 1})"
+            )
+        opened.seek(frame)
+        check_pixel_count(path.name, *opened.size)
+        opened.load()
+        image = ImageOps.exif_transpose(opened)
+        return to_rgb(image).copy()
 
 
 def describe_decode_error(name: str, error: Exception, header: bytes = b"") -> str:
@@ -224,8 +231,21 @@ def describe_decode_error(name: str, error: Exception, header: bytes = b"") -> s
         return f"{name}: truncated image (the file ends before the image data does)"
     if isinstance(error, (OSError, SyntaxError, ValueError, struct.error, zlib.error)):
         return f"{name}: corrupt image data ({error})"
+    if isinstance(error, (TypeError, IndexError, KeyError)) and _raised_by_pillow(error):
+        # Pillow's plugins raise these on some malformed headers ("Missing dimensions", "index out of range").
+        return f"{name}: corrupt image data ({error or type(error).__name__})"
     # Pillow's decoders occasionally raise other types on hostile input; the file is still just corrupt.
     return f"{name}: corrupt image data (decoder error {type(error).__name__}: {error})"
+
+
+def _raised_by_pillow(error: BaseException) -> bool:
+    """True when the innermost frame of ``error``'s traceback is inside Pillow (not a bug of ours)."""
+    traceback = error.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_globals.get("__name__", "").startswith("PIL.")
 
 
 def quality_warnings(image: Image.Image) -> list[str]:
