@@ -1,0 +1,135 @@
+"""Build the one-folder bundle with PyInstaller and check the built binary against the Python core.
+
+Marked ``packaging`` (about a minute on two cores); it runs in CI with the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop_app.core import contract
+from desktop_app.core.imageio import load_image
+from desktop_app.core.inference import ModelSession
+from desktop_app.core.ood import fit_ood_statistics
+from tests.tiny_model import make_tiny_model
+
+pytestmark = pytest.mark.packaging
+APP = "bus-classifier"
+
+
+def offscreen_env() -> dict[str, str]:
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny contract model with OOD statistics, so the self-test exercises the whole prediction path."""
+    folder = tmp_path_factory.mktemp("model")
+    plain = make_tiny_model(folder / "plain.onnx", input_size=(48, 48), seed=3)
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 255, (60, 50, 3), dtype=np.uint8)) for _ in range(12)]
+    embeddings = np.stack([p.embedding for p in ModelSession.open(plain).classify(images)])
+    ood = fit_ood_statistics(embeddings, n_components=4).with_threshold(embeddings)
+    return make_tiny_model(
+        folder / "model.onnx", input_size=(48, 48), seed=3, extra_metadata={contract.META_OOD: ood.to_json()}
+    )
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A grey, odd-sized image (the loader converts it to RGB; the resize is not a no-op)."""
+    rng = np.random.default_rng(7)
+    rows = np.linspace(0, 200, 83)[:, None]
+    pixels = np.clip(rows + rng.normal(0, 30, (83, 117)), 0, 255).astype(np.uint8)
+    path = tmp_path_factory.mktemp("image") / "scan.png"
+    Image.fromarray(pixels, mode="L").save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(build_script: ModuleType, model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Build once for the module; the summary carries build time, size and the forbidden-module check."""
+    work = tmp_path_factory.mktemp("pyinstaller")
+    summary = build_script.build(onefile=False, model=model, dist=work / "dist", work=work / "work")
+    print(f"\nbuild: {summary['build_seconds']} s, {summary['size_mb']} MB at {summary['path']}")
+    return summary
+
+
+def run_selftest(executable: Path, *args: str) -> tuple[dict, float]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(executable), "--selftest", *args], env=offscreen_env(), capture_output=True, text=True, timeout=120
+    )
+    seconds = time.perf_counter() - started
+    assert result.returncode == 0, f"selftest failed:\n{result.stdout}\n{result.stderr}"
+    start, end = result.stdout.index("{"), result.stdout.rindex("}") + 1
+    return json.loads(result.stdout[start:end]), seconds
+
+
+def test_bundle_has_no_training_stack(built: dict, bundle_rules: ModuleType) -> None:
+    assert built["forbidden_count"] == 0, built["forbidden"]
+    bundle = Path(built["path"])
+    names = bundle_rules.bundle_contents(bundle, Path(built["executable"]))
+    assert any(name.startswith("onnxruntime") for name in names), "the check must see the archived modules"
+    assert any("desktop_app.core.inference" in name for name in names)
+    assert bundle_rules.forbidden_entries(names) == []
+
+
+def test_bundle_carries_the_model_and_icon(built: dict, model: Path) -> None:
+    assets = Path(built["path"]) / "_internal" / "assets"
+    assert (assets / "model.onnx").read_bytes() == model.read_bytes()
+    assert (assets / "icon.png").stat().st_size > 0
+    assert not (Path(built["path"]) / "_internal" / "PySide6" / "Qt" / "translations").exists()
+
+
+def test_selftest_prints_the_python_cores_probabilities(built: dict, model: Path, image: Path) -> None:
+    report, seconds = run_selftest(Path(built["executable"]), str(image))
+    print(f"\ncold start to first result: {seconds:.2f} s")
+    assert report["ok"] is True
+    session = ModelSession.open(model)
+    expected = session.classify([load_image(image)])[0]
+    assert report["labels"] == list(session.labels)
+    assert report["predicted"] == expected.predicted_label
+    for label, probability in expected.probability_by_label().items():
+        assert report["probabilities"][label] == pytest.approx(probability, abs=1e-5)
+    assert report["ood_score"] == pytest.approx(expected.ood_score, rel=1e-4)
+
+
+def test_selftest_reports_an_unreadable_image(built: dict, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = subprocess.run(
+        [built["executable"], "--selftest", str(broken)], env=offscreen_env(), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "broken.png" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="offscreen GUI start checked on Linux")
+def test_gui_starts_offscreen(built: dict, tmp_path: Path) -> None:
+    """The Qt platform plugins made it into the bundle: the window opens and stays up until killed."""
+    env = offscreen_env()
+    env["HOME"] = str(tmp_path)  # keep settings out of the user's home
+    process = subprocess.Popen(
+        [built["executable"]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        process.wait(timeout=8)
+    except subprocess.TimeoutExpired:
+        pass  # still running: the GUI is up
+    else:
+        pytest.fail(f"GUI exited early ({process.returncode}):\n{process.stderr.read()}")
+    finally:
+        process.kill()
+        process.communicate()
