@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from desktop_app.core import contract  # noqa: E402
+from desktop_app.core import contract
 
 DEFAULT_LABELS = ("benign", "malignant", "normal")
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "standin.onnx"
@@ -67,7 +67,9 @@ def export_onnx(model, path: Path, input_size: tuple[int, int], labels=DEFAULT_L
         contract.META_PREPROCESSING: contract.PREPROCESSING_TEXT,
         contract.META_MODEL_VERSION: "standin-random-densenet121",
         contract.META_CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        contract.META_TRAINING: json.dumps({"weights_origin": "random init (benchmark stand-in, not trained)"}),
+        contract.META_TRAINING: json.dumps(
+            {"weights_origin": "random init (benchmark stand-in, not trained)"}
+        ),
         contract.META_METRICS: json.dumps({}),
         contract.META_TEMPERATURE: "1.0",
     }

@@ -48,9 +48,19 @@ def build(
     if model is not None:
         spec_args += ["--model", str(Path(model).resolve())]
     command = [
-        sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-        "--distpath", str(dist), "--workpath", str(work / ("onefile" if onefile else "onedir")),
-        str(SPEC), "--", *spec_args,
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work / ("onefile" if onefile else "onedir")),
+        str(SPEC),
+        "--",
+        *spec_args,
     ]
     started = time.perf_counter()
     subprocess.run(command, check=True, cwd=ROOT)
@@ -74,12 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--onefile", action="store_true", help="build one self-extracting executable")
     parser.add_argument("--model", type=Path, help="ONNX model to bundle (default assets/model.onnx)")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default dist/)")
-    parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller", help="PyInstaller work folder")
+    parser.add_argument(
+        "--work", type=Path, default=ROOT / "build" / "pyinstaller", help="PyInstaller work folder"
+    )
     args = parser.parse_args(argv)
     summary = build(args.onefile, args.model, args.dist, args.work)
     print(json.dumps(summary, indent=2))
     if summary["forbidden_count"]:
-        print(f"FAIL: {summary['forbidden_count']} forbidden entries in the bundle (training stack)", file=sys.stderr)
+        print(
+            f"FAIL: {summary['forbidden_count']} forbidden entries in the bundle (training stack)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -123,8 +123,15 @@ QT_LIBRARIES_KEPT = frozenset(
 
 #: Qt plugin folders kept; every other plugin type (multimedia, sql, qml tooling, 3D, wayland...) goes.
 QT_PLUGIN_DIRS_KEPT = frozenset(
-    {"platforms", "platformthemes", "platforminputcontexts", "imageformats", "iconengines", "styles",
-     "xcbglintegrations"}
+    {
+        "platforms",
+        "platformthemes",
+        "platforminputcontexts",
+        "imageformats",
+        "iconengines",
+        "styles",
+        "xcbglintegrations",
+    }
 )
 
 #: Platform plugins dropped inside ``platforms/`` (xcb, offscreen, minimal, windows, cocoa stay).
@@ -150,7 +157,9 @@ OTHER_UNWANTED = (
 #: Libraries loaded with dlopen (not linked), so the link walk in :func:`prune_binaries` must keep them.
 DLOPENED_LIBRARIES = ("onnxruntime_providers_shared",)
 
-_QT_LIBRARY = re.compile(r"^(?:lib)?Qt6?(?P<name>[A-Za-z0-9]+?)(?:\.abi3)?\.(?:so|dll|dylib|pyd|pyi)(?:\.[\d.]+)?$")
+_QT_LIBRARY = re.compile(
+    r"^(?:lib)?Qt6?(?P<name>[A-Za-z0-9]+?)(?:\.abi3)?\.(?:so|dll|dylib|pyd|pyi)(?:\.[\d.]+)?$"
+)
 _QT_FRAMEWORK = re.compile(r"^Qt(?P<name>[A-Za-z0-9]+)\.framework$")
 
 
@@ -201,7 +210,9 @@ def prune_bundle(binaries: list[TocEntry], datas: list[TocEntry]) -> tuple[list[
     """Drop unwanted files and libraries nothing kept needs, then symlinks (in either list) to dropped files."""
     kept_binaries = prune_binaries(binaries)
     kept_datas = [entry for entry in datas if not is_unwanted_file(entry[0])]
-    kept_names = {PurePath(dest).as_posix() for dest, _, code in kept_binaries + kept_datas if code != "SYMLINK"}
+    kept_names = {
+        PurePath(dest).as_posix() for dest, _, code in kept_binaries + kept_datas if code != "SYMLINK"
+    }
 
     def target_kept(entry: TocEntry) -> bool:
         dest, src, code = entry

@@ -50,7 +50,9 @@ def draw_icon(size: int = SIZE) -> Image.Image:
     # A lesion: a dark oval with a warm outline in the fan.
     cx, cy = apex[0] + radius * 0.08 * math.sin(0.3), apex[1] + radius * 0.78
     rx, ry = big * 0.1, big * 0.065
-    draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=(40, 50, 60, 255), outline=LESION, width=big // 60)
+    draw.ellipse(
+        (cx - rx, cy - ry, cx + rx, cy + ry), fill=(40, 50, 60, 255), outline=LESION, width=big // 60
+    )
     image = image.filter(ImageFilter.SMOOTH)
     return image.resize((size, size), Image.Resampling.LANCZOS)
 

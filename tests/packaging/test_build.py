@@ -68,7 +68,12 @@ def built(build_script: ModuleType, model: Path, tmp_path_factory: pytest.TempPa
 def run_selftest(executable: Path, *args: str) -> tuple[dict, float]:
     started = time.perf_counter()
     result = subprocess.run(
-        [str(executable), "--selftest", *args], env=offscreen_env(), capture_output=True, text=True, timeout=120
+        [str(executable), "--selftest", *args],
+        env=offscreen_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     seconds = time.perf_counter() - started
     assert result.returncode == 0, f"selftest failed:\n{result.stdout}\n{result.stderr}"
@@ -109,8 +114,12 @@ def test_selftest_reports_an_unreadable_image(built: dict, tmp_path: Path) -> No
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     result = subprocess.run(
-        [built["executable"], "--selftest", str(broken)], env=offscreen_env(), capture_output=True, text=True,
+        [built["executable"], "--selftest", str(broken)],
+        env=offscreen_env(),
+        capture_output=True,
+        text=True,
         timeout=120,
+        check=False,
     )
     assert result.returncode == 1
     assert "broken.png" in result.stdout

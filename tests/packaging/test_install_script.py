@@ -33,7 +33,9 @@ def fake_build(root: Path) -> Path:
 def run_script(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_DATA_HOME", "BIN_DIR")}
     env["HOME"] = str(home)
-    return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_install_then_uninstall(tmp_path: Path) -> None:
@@ -48,10 +50,13 @@ def test_install_then_uninstall(tmp_path: Path) -> None:
     launcher = home / ".local" / "bin" / APP
     desktop = share / "applications" / f"{APP}.desktop"
     icon = share / "icons" / "hicolor" / "256x256" / "apps" / f"{APP}.png"
-    assert subprocess.run([str(launcher)], capture_output=True, text=True).stdout.strip() == "fake-bundle-ran"
+    ran = subprocess.run([str(launcher)], capture_output=True, text=True, timeout=60, check=True)
+    assert ran.stdout.strip() == "fake-bundle-ran"
     assert icon.read_bytes() == b"\x89PNG fake icon"
     entry = dict(
-        line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line and not line.startswith("#")
+        line.split("=", 1)
+        for line in desktop.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
     )
     assert entry["Type"] == "Application"
     assert entry["Exec"] == f'"{app_dir / APP}" %F'
@@ -60,7 +65,9 @@ def test_install_then_uninstall(tmp_path: Path) -> None:
 
     # The uninstaller copied beside the app works without the source tree.
     env = dict(os.environ, HOME=str(home))
-    removed = subprocess.run([str(app_dir / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=60)
+    removed = subprocess.run(
+        [str(app_dir / "uninstall.sh")], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert removed.returncode == 0, removed.stderr
     for path in (app_dir, launcher, desktop, icon):
         assert not path.exists() and not path.is_symlink(), path
