@@ -127,7 +127,7 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]
     aucs = {label: binary_roc_auc(y == index, probabilities[:, index]) for index, label in enumerate(labels)}
     defined = [auc for auc in aucs.values() if auc is not None]
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "accuracy": _safe_ratio(float(np.trace(matrix)), float(len(y))),
         "macro_f1": float(np.mean([scores["f1"] for scores in per_class.values()])) if labels else 0.0,
         "per_class": per_class,
@@ -139,7 +139,7 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]
     }
 
 
-def _pyplot():  # noqa: ANN202 - matplotlib's module type
+def _pyplot():  # returns the matplotlib.pyplot module
     """matplotlib.pyplot on the non-interactive Agg backend (imported only when a plot is drawn)."""
     import matplotlib
 

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from desktop_app.core.imageio import ImageLoadError, load_image
-from training.data import Dataset, DatasetError, discover_dataset
+from training.data import Dataset, DatasetError, Sample, discover_dataset
 
 #: Split names, in the order of the fractions passed to :func:`make_split`.
 SPLITS = ("train", "val", "test")
@@ -47,7 +47,7 @@ _THUMBNAIL = 32
 #: Fraction of each side kept by the central crop.
 _CENTRAL_FRACTION = 0.7
 #: Candidate neighbours proposed per image and per signature.
-_NEIGHBOURS = 5
+_NEIGHBOURS = 4
 #: Below this many images every pair is a candidate.
 _ALL_PAIRS_BELOW = 48
 #: Working resolution of the verification: the smaller image side is reduced to about this many pixels.
@@ -147,7 +147,8 @@ class _Fingerprint:
     hash_bits: np.ndarray  # perceptual_hash
     whole: np.ndarray  # whole-image grey thumbnail, flattened
     central: np.ndarray  # central-crop thumbnail minus its blur (structure, not brightness), flattened
-    working: np.ndarray  # grey image reduced by the dataset's working factor, float32
+    band: _SearchImage  # band-pass filtered grey image at the working resolution
+    coarse_band: _SearchImage  # the same at half the working resolution
 
 
 def _fingerprint(image: Image.Image, factor: int) -> _Fingerprint:
@@ -160,13 +161,15 @@ def _fingerprint(image: Image.Image, factor: int) -> _Fingerprint:
         _central_crop(working, _CENTRAL_FRACTION).resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.BILINEAR),
         np.float32,
     )
+    working_array = np.asarray(working, dtype=np.float32)
     return _Fingerprint(
         size=grey.size,
         digest=digest,
         hash_bits=perceptual_hash(grey),
         whole=whole.ravel(),
         central=(central - _gaussian_blur(central, 4.0)).ravel(),
-        working=np.asarray(working, dtype=np.float32),
+        band=_SearchImage(_bandpass(working_array)),
+        coarse_band=_SearchImage(_bandpass(_halve(working_array))),
     )
 
 
@@ -175,33 +178,62 @@ def _fingerprint(image: Image.Image, factor: int) -> _Fingerprint:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _box_sums(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Sum of every height x width window ('valid' positions) via an integral image."""
-    integral = np.pad(np.cumsum(np.cumsum(array, axis=0, dtype=np.float64), axis=1), ((1, 0), (1, 0)))
-    return (
-        integral[height:, width:]
-        - integral[:-height, width:]
-        - integral[height:, :-width]
-        + integral[:-height, :-width]
-    )
+def _fast_length(length: int) -> int:
+    """Smallest 2^a 3^b 5^c >= ``length`` (a quick FFT size)."""
+    candidate = max(1, length)
+    while True:
+        remainder = candidate
+        for factor in (2, 3, 5):
+            while remainder % factor == 0:
+                remainder //= factor
+        if remainder == 1:
+            return candidate
+        candidate += 1
 
 
-def _best_ncc(search: np.ndarray, template: np.ndarray) -> float:
+class _SearchImage:
+    """An image that templates are searched in, with its FFT and integral images computed once."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = np.ascontiguousarray(array, dtype=np.float32)
+        self.fft_shape = (_fast_length(self.array.shape[0]), _fast_length(self.array.shape[1]))
+        self._spectrum: np.ndarray | None = None
+        self._integrals: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def spectrum(self) -> np.ndarray:
+        if self._spectrum is None:
+            self._spectrum = np.fft.rfft2(self.array, s=self.fft_shape)
+        return self._spectrum
+
+    def window_sums(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and sum of squares of every height x width window ('valid' positions), via integral images."""
+        if self._integrals is None:
+            values = self.array.astype(np.float64)
+            self._integrals = tuple(  # type: ignore[assignment]
+                np.pad(np.cumsum(np.cumsum(item, axis=0), axis=1), ((1, 0), (1, 0))) for item in (values, values**2)
+            )
+        assert self._integrals is not None
+        return tuple(  # type: ignore[return-value]
+            integral[height:, width:] - integral[:-height, width:] - integral[height:, :-width] + integral[:-height, :-width]
+            for integral in self._integrals
+        )
+
+
+def _best_ncc(search: _SearchImage, template: np.ndarray) -> float:
     """Highest normalised cross-correlation of ``template`` over every position fully inside ``search``."""
-    search_height, search_width = search.shape
+    search_height, search_width = search.array.shape
     height, width = template.shape
     if height > search_height or width > search_width or height < 4 or width < 4:
         return -1.0
-    centred = template.astype(np.float64) - template.mean()
+    centred = template.astype(np.float32) - np.float32(template.mean())
     template_norm = float(np.linalg.norm(centred))
     if template_norm < 1e-6 * math.sqrt(centred.size):
         return -1.0
-    spectrum = np.fft.rfft2(search.astype(np.float64)) * np.conj(np.fft.rfft2(centred, s=search.shape))
-    numerator = np.fft.irfft2(spectrum, s=search.shape)[: search_height - height + 1, : search_width - width + 1]
-    count = height * width
-    sums = _box_sums(search, height, width)
-    squares = _box_sums(search.astype(np.float64) ** 2, height, width)
-    variance = np.maximum(squares - sums * sums / count, 0.0)
+    product = search.spectrum * np.conj(np.fft.rfft2(centred, s=search.fft_shape))
+    numerator = np.fft.irfft2(product, s=search.fft_shape)[: search_height - height + 1, : search_width - width + 1]
+    sums, squares = search.window_sums(height, width)
+    variance = np.maximum(squares - sums * sums / (height * width), 0.0)
     # Windows much flatter than the template (black borders) cannot hold a copy of it.
     usable = variance > 0.01 * (template_norm**2)
     if not usable.any():
@@ -217,33 +249,32 @@ def _central_array(array: np.ndarray, fraction: float) -> np.ndarray:
     return array[top : top + crop_height, left : left + crop_width]
 
 
-def _registration_score(first: np.ndarray, second: np.ndarray, first_size: tuple[int, int],
-                        second_size: tuple[int, int]) -> float:
-    """Band-pass NCC of the best alignment of two working-resolution images (scales 1, width and height ratio).
+def _registration_score(
+    first: _SearchImage, second: _SearchImage, first_size: tuple[int, int], second_size: tuple[int, int]
+) -> float:
+    """NCC of the best alignment of two band-pass filtered images (scales 1, width ratio, height ratio).
 
-    The central part of the smaller image is searched, at every shift, in the other one (rescaled to match).
+    The central part of the smaller image, rescaled, is searched at every shift in the other one.
     """
-    if first.size > second.size:
+    if first.array.size > second.array.size:
         first, second, first_size, second_size = second, first, second_size, first_size
     # Scales from first to second in working pixels; 1 = the same physical pixel size.
-    working_ratio = (second.shape[1] / second_size[0]) / (first.shape[1] / first_size[0])
+    working_ratio = (second.array.shape[1] / second_size[0]) / (first.array.shape[1] / first_size[0])
     scales = [working_ratio]
     for ratio in (second_size[0] / first_size[0], second_size[1] / first_size[1]):
         candidate = ratio * working_ratio
         if all(abs(candidate / existing - 1.0) > 0.03 for existing in scales):
             scales.append(candidate)
-    second_band = _bandpass(second)
     best = -1.0
     for scale in scales:
-        scaled = first if abs(scale - 1.0) < 1e-3 else _resize_array(first, scale)
+        scaled = first.array if abs(scale - 1.0) < 1e-3 else _resize_array(first.array, scale)
         if min(scaled.shape) < 8:
             continue
-        scaled_band = _bandpass(scaled)
-        template = _central_array(scaled_band, _TEMPLATE_FRACTION)
-        if template.shape[0] <= second_band.shape[0] and template.shape[1] <= second_band.shape[1]:
-            best = max(best, _best_ncc(second_band, template))
+        template = _central_array(scaled, _TEMPLATE_FRACTION)
+        if template.shape[0] <= second.array.shape[0] and template.shape[1] <= second.array.shape[1]:
+            best = max(best, _best_ncc(second, template))
         else:
-            best = max(best, _best_ncc(scaled_band, _central_array(second_band, _TEMPLATE_FRACTION)))
+            best = max(best, _best_ncc(_SearchImage(scaled), _central_array(second.array, _TEMPLATE_FRACTION)))
     return best
 
 
@@ -287,12 +318,10 @@ def _candidate_pairs(fingerprints: Sequence[_Fingerprint], neighbours: int) -> s
     # Hamming distance as a similarity (negated) via dot products of +-1 codes.
     signed = 2.0 * bits - 1.0
     whole = np.stack([fingerprint.whole for fingerprint in fingerprints])
-    similarities = [
-        signed @ signed.T,
-        # Removing the average image leaves what distinguishes one scan from another.
-        (lambda v: v @ v.T)(_normalised(whole - whole.mean(axis=0))),
-        (lambda v: v @ v.T)(_normalised(np.stack([fingerprint.central for fingerprint in fingerprints]))),
-    ]
+    # Removing the average image leaves what distinguishes one scan from another.
+    whole = _normalised(whole - whole.mean(axis=0))
+    central = _normalised(np.stack([fingerprint.central for fingerprint in fingerprints]))
+    similarities = [signed @ signed.T, whole @ whole.T, central @ central.T]
     pairs: set[tuple[int, int]] = set()
     take = min(neighbours, count - 1)
     for similarity in similarities:
@@ -339,15 +368,14 @@ def find_duplicate_pairs(
         for other in members[1:]:
             found.append(DuplicatePair(members[0], other, 1.0, "exact"))
             exact.add((members[0], other))
-    coarse = {index: _halve(fingerprints[index].working) for index in readable}
     for first_local, second_local in sorted(_candidate_pairs([fingerprints[i] for i in readable], neighbours)):
         first, second = readable[first_local], readable[second_local]
         if (first, second) in exact:
             continue
         a, b = fingerprints[first], fingerprints[second]
-        if _registration_score(coarse[first], coarse[second], a.size, b.size) < _COARSE_THRESHOLD:
+        if _registration_score(a.coarse_band, b.coarse_band, a.size, b.size) < _COARSE_THRESHOLD:
             continue
-        score = _registration_score(a.working, b.working, a.size, b.size)
+        score = _registration_score(a.band, b.band, a.size, b.size)
         if score >= threshold:
             found.append(DuplicatePair(first, second, score, "near"))
     return found, problems
