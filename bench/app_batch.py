@@ -1,0 +1,144 @@
+"""App batch speed and UI responsiveness: how fast a folder is classified, and whether the window stays live.
+
+    python bench/app_batch.py [--model bench/out/standin.onnx] [--n 500] [--core-n 160]
+
+1. Core throughput (``desktop_app.core.batch.classify_files``) with decoding overlapped on 1 or 2 threads,
+   against a sequential baseline (decode a chunk, then run it).
+2. GUI: an offscreen main window classifies a folder of ``--n`` images while a 10 ms timer measures how late the
+   UI event loop runs (the longest stall is what a user would feel as a frozen window).
+
+Synthetic 560x440 grey PNGs are written to a temporary folder; results go to bench/out/app_batch.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+
+from desktop_app.__main__ import synthetic_image
+from desktop_app.core.batch import classify_files
+from desktop_app.core.imageio import load_image
+from desktop_app.core.inference import DEFAULT_CHUNK_SIZE, ModelSession
+from desktop_app.core.paths import bundled_model_path
+from desktop_app.core.preprocessing import preprocess
+
+OUT = ROOT / "bench" / "out" / "app_batch.json"
+
+
+def sequential(session: ModelSession, files: list[Path]) -> None:
+    """Baseline without overlap: decode a chunk on this thread, then run it."""
+    for start in range(0, len(files), DEFAULT_CHUNK_SIZE):
+        chunk = files[start : start + DEFAULT_CHUNK_SIZE]
+        session.run(np.stack([preprocess(load_image(f), session.input_size) for f in chunk]))
+
+
+def core_throughput(session: ModelSession, files: list[Path]) -> dict[str, float]:
+    session.run(np.zeros((1, *session.input_size, 3), np.float32))  # warm-up
+    results = {}
+    start = time.perf_counter()
+    sequential(session, files)
+    results["sequential_images_per_s"] = len(files) / (time.perf_counter() - start)
+    for workers in (1, 2):
+        start = time.perf_counter()
+        rows = list(classify_files(session, files, decode_workers=workers))
+        assert all(row.ok for row in rows)
+        results[f"overlapped_{workers}_decode_threads_images_per_s"] = len(files) / (
+            time.perf_counter() - start
+        )
+    return {k: round(v, 2) for k, v in results.items()}
+
+
+def gui_responsiveness(model: Path, folder: Path, n: int) -> dict[str, float]:
+    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.ui.app import create_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import AppSettings
+
+    app = create_application()
+    settings = QSettings(str(folder / "bench_settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=AppSettings(settings))
+    window.resize(1280, 860)
+    window.show()
+    assert window.load_model(model)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+
+    def beat() -> None:
+        gaps.append(clock.restart())
+
+    heartbeat.timeout.connect(beat)
+    finished: list[float] = []
+    window.controller.batch_finished.connect(lambda _cancelled: finished.append(time.perf_counter()))
+    clock.start()
+    heartbeat.start()
+    start = time.perf_counter()
+    window.open_paths([folder])
+    while not finished:
+        app.processEvents()
+        time.sleep(0.001)
+    heartbeat.stop()
+    QApplication.processEvents()
+    rows = window.controller.rows()
+    assert len(rows) == n and all(row.ok for row in rows), "every image should be classified"
+    gaps_ms = np.asarray(gaps[1:], dtype=float)
+    window.close()
+    return {
+        "images": n,
+        "seconds": round(finished[0] - start, 2),
+        "images_per_s": round(n / (finished[0] - start), 2),
+        "ui_heartbeat_interval_ms": 10,
+        "ui_max_gap_ms": float(gaps_ms.max()),
+        "ui_p99_gap_ms": float(np.percentile(gaps_ms, 99)),
+        "ui_median_gap_ms": float(np.median(gaps_ms)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_model = ROOT / "bench" / "out" / "standin.onnx"
+    parser.add_argument("--model", type=Path, default=default_model if default_model.exists() else None)
+    parser.add_argument("--n", type=int, default=500, help="images for the GUI run")
+    parser.add_argument("--core-n", type=int, default=160, help="images for each core throughput run")
+    args = parser.parse_args()
+    model = args.model or bundled_model_path()
+    session = ModelSession.open(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for i in range(args.n):
+            synthetic_image((440, 560), seed=i).save(folder / f"img_{i:04d}.png")
+        files = sorted(folder.glob("*.png"))
+        report = {
+            "model": str(model),
+            "model_version": session.info.version,
+            "input_size": list(session.input_size),
+            "cpu_count": os.cpu_count(),
+            "core": core_throughput(session, files[: args.core_n]),
+            "gui": gui_responsiveness(model, folder, args.n),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
