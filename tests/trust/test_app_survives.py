@@ -1,0 +1,93 @@
+"""The Qt app (offscreen) survives the bad-input corpus and bad models: error rows, clear messages, no writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from desktop_app.core.integrity import write_sidecar
+from tests.tiny_model import make_tiny_model
+from tests.trust.corpus import CASES, build_corpus
+from tests.trust.test_bad_inputs import _snapshot
+from tests.trust.test_integrity import BAD_MODELS
+
+
+@pytest.fixture()
+def model(tmp_path: Path) -> Path:
+    return make_tiny_model(tmp_path / "models" / "tiny.onnx")
+
+
+@pytest.fixture()
+def window(qtbot, model: Path, tmp_path: Path) -> Iterator[object]:
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.ui.app import create_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import AppSettings
+
+    create_application()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main_window = MainWindow(settings=AppSettings(settings))
+    qtbot.addWidget(main_window)
+    main_window.show()
+    assert main_window.load_model(model)
+    yield main_window
+    main_window.controller.cancel(wait=True)
+
+
+def test_app_classifies_the_corpus_shows_every_row_and_writes_nothing(qtbot, window, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    paths = build_corpus(folder)
+    before = _snapshot(folder)
+    explicit = [path for path in paths.values() if not path.is_dir()]
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=60_000):
+        assert window.open_paths(explicit) == len(explicit)
+    rows = window.controller.rows()
+    assert len(rows) == len(explicit)
+    by_path = {row.path: row for row in rows}
+    for name, path in paths.items():
+        if path.is_dir():
+            continue
+        row = by_path[path]
+        expected = CASES[name].message
+        if expected is None:
+            assert row.ok, f"{name}: {row.error}"
+        else:
+            assert not row.ok and expected in row.error, f"{name}: {row.error}"
+    for position in range(len(rows)):  # selecting any row, good or bad, must not raise
+        window.show_row(position)
+        if not rows[position].ok:
+            assert (
+                window.error_banner.isVisibleTo(window) and rows[position].error in window.error_banner.text()
+            )
+    assert _snapshot(folder) == before
+
+    good = CASES["palette"].build(tmp_path)  # the app is still usable afterwards
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=20_000):
+        window.open_paths([good])
+    assert window.controller.rows()[0].ok
+
+
+@pytest.mark.parametrize("name", ["missing", "random_bytes", "truncated", "no_embedding_output"])
+def test_app_refuses_a_bad_model_and_keeps_running(name: str, qtbot, window, tmp_path: Path) -> None:
+    build, message = BAD_MODELS[name]
+    assert window.load_model(build(tmp_path)) is False
+    assert message in (window.controller.model_error or "")
+    assert window.controller.session is None
+    assert window.open_paths([CASES["palette"].build(tmp_path)]) == 0  # no model: nothing queued, no crash
+
+
+def test_app_refuses_a_tampered_model(window, tmp_path: Path) -> None:
+    model = make_tiny_model(tmp_path / "signed" / "model.onnx")
+    write_sidecar(model)
+    assert window.load_model(model)
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    assert window.load_model(model) is False
+    assert "model file does not match its card" in window.controller.model_error
