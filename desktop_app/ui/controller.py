@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop_app.core.batch import BatchRow, write_csv
-from desktop_app.core.imageio import iter_image_files, load_image
+from desktop_app.core.imageio import ImageLoadError, frame_count, iter_image_files, load_image
 from desktop_app.core.inference import ModelError, ModelSession
 from desktop_app.core.model_card import ModelCard
 from desktop_app.ui.results_table import ResultsModel
@@ -123,10 +123,31 @@ class AppController(QObject):
         labels = self.session.labels if self.session is not None else ()
         return write_csv(self.rows(), labels, path)
 
+    def classify_frame(self, position: int, frame: int) -> BatchRow:
+        """Classify another frame of the multi-frame file in row ``position`` and put the result in that row."""
+        row = self.results.row_at(position)
+        if self.session is None:
+            return row
+        try:
+            prediction = self.session.classify([load_image(row.path, frame=frame)])[0]
+            new_row = BatchRow(row.index, row.path, prediction=prediction, frame=frame)
+        except ImageLoadError as error:
+            new_row = BatchRow(row.index, row.path, error=str(error), frame=frame)
+        self.results.replace_row(position, new_row)
+        return new_row
+
     @staticmethod
-    def display_image(path: str | os.PathLike[str]) -> Image.Image:
+    def frame_count(path: str | os.PathLike[str]) -> int:
+        """Frames in the file (several for a DICOM cine loop or an animated GIF); 1 if it cannot be read."""
+        try:
+            return frame_count(Path(path))
+        except ImageLoadError:
+            return 1
+
+    @staticmethod
+    def display_image(path: str | os.PathLike[str], frame: int = 0) -> Image.Image:
         """Load a file for display (the same loader the model uses), at most DISPLAY_MAX_SIDE pixels."""
-        image = load_image(Path(path))
+        image = load_image(Path(path), frame=frame)
         if max(image.size) > DISPLAY_MAX_SIDE:
             image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
         return image

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSlider,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -115,8 +116,18 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setFixedWidth(110)
         self.opacity_label = QLabel()
         self.opacity_label.setMinimumWidth(44)
+        # Frame choice, shown only for multi-frame files (DICOM cine loops, animated GIFs).
+        self.frame_label = QLabel("Frame:")
+        self.frame_spin = QSpinBox()
+        self.frame_spin.setToolTip(
+            "Several frames in this file (e.g. a DICOM cine loop): choose one to classify"
+        )
+        self.frame_label.hide()
+        self.frame_spin.hide()
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.frame_label)
+        controls.addWidget(self.frame_spin)
         controls.addWidget(self.heatmap_toggle)
         controls.addSpacing(10)
         controls.addWidget(QLabel("Class:"))
@@ -275,6 +286,7 @@ class MainWindow(QMainWindow):
         self.heatmap_toggle.toggled.connect(self._on_overlay_changed)
         self.heatmap_class.currentIndexChanged.connect(self._on_overlay_changed)
         self.opacity_slider.valueChanged.connect(self._on_overlay_changed)
+        self.frame_spin.valueChanged.connect(self._on_frame_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         c = self.controller
         c.model_loaded.connect(self._on_model_loaded)
@@ -461,6 +473,7 @@ class MainWindow(QMainWindow):
         self._heat_cache.clear()
         self.caption.setText(str(row.path.name))
         self.caption.setToolTip(str(row.path))
+        self._show_frame_choice(row)
         if row.prediction is None:
             self._display_rgb = None
             self.image_view.set_pixmap(None)
@@ -468,7 +481,7 @@ class MainWindow(QMainWindow):
             self._show_error_result(row.error or "unknown error")
             return
         try:
-            self._display_rgb = np.asarray(self.controller.display_image(row.path))
+            self._display_rgb = np.asarray(self.controller.display_image(row.path, frame=row.frame))
         except ImageLoadError as error:
             self._display_rgb = None
             self.image_view.set_placeholder(f"Cannot show the image: {error}")
@@ -492,6 +505,25 @@ class MainWindow(QMainWindow):
         )
         self._set_heatmap_controls_enabled(True)
         self._render_image()
+
+    def _show_frame_choice(self, row: BatchRow) -> None:
+        """Show the frame spin box for a multi-frame file, set to the frame the row was classified on."""
+        frames = self.controller.frame_count(row.path)
+        self.frame_spin.blockSignals(True)
+        self.frame_spin.setRange(1, max(1, frames))  # shown 1-based; BatchRow.frame is 0-based
+        self.frame_spin.setSuffix(f" of {frames}")
+        self.frame_spin.setValue(row.frame + 1)
+        self.frame_spin.blockSignals(False)
+        self.frame_label.setVisible(frames > 1)
+        self.frame_spin.setVisible(frames > 1)
+
+    def _on_frame_changed(self, shown_frame: int) -> None:
+        frame = shown_frame - 1
+        row = self.current_row()
+        if row is None or self._current_row is None or frame == row.frame:
+            return
+        self.controller.classify_frame(self._current_row, frame)
+        self.show_row(self._current_row)
 
     def _show_error_result(self, message: str) -> None:
         self.predicted_label.setText("Not classified")

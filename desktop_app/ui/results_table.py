@@ -41,6 +41,12 @@ class ResultsModel(QAbstractTableModel):
         self._records.append(row_record(row, self._labels))
         self.endInsertRows()
 
+    def replace_row(self, position: int, row: BatchRow) -> None:
+        """Put a new outcome for the file at ``position`` (e.g. another frame of a multi-frame file)."""
+        self._rows[position] = row
+        self._records[position] = row_record(row, self._labels)
+        self.dataChanged.emit(self.index(position, 0), self.index(position, self.columnCount() - 1))
+
     def rows(self) -> list[BatchRow]:
         return list(self._rows)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import desktop_app.ui  # noqa: F401  (installs the PySide6 reference-leak workaround before any Qt test runs)
 from desktop_app.__main__ import synthetic_image
 from desktop_app.core import contract
 from desktop_app.core.inference import ModelSession

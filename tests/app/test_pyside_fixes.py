@@ -1,38 +1,63 @@
-"""The PySide6 emit() reference leak workaround keeps long batches from aborting the interpreter."""
+"""The PySide6 reference-leak workaround keeps long sessions from aborting the interpreter."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+
+# Many more leaking calls than None/True have references in a fresh interpreter (a few thousand).
+STRESS = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+{setup}
 from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QApplication, QLabel
 
-import desktop_app.ui  # noqa: F401  (installs the workaround)
-from desktop_app.ui import pyside_fixes
-
-
-class _Emitter(QObject):
-    value = Signal(object)
-
-
-class _ThreadEmitter(QThread):
+class Emitter(QThread):
     value = Signal(int)
-
-    def run(self) -> None:
-        for i in range(500):
+    def run(self):
+        for i in range(60_000):
             self.value.emit(i)
 
+app = QApplication([])
+label = QLabel()
+for i in range(60_000):
+    label.setText("x")  # a void method
+    app.processEvents()
+received = []
+emitter = Emitter()
+emitter.value.connect(received.append)
+emitter.start()
+emitter.wait()
+app.processEvents()
+print(len(received))
+"""
 
-def test_python_emits_do_not_consume_references_to_true(qtbot) -> None:
-    received: list[object] = []
-    emitter = _Emitter()
-    emitter.value.connect(received.append)
-    before = sys.getrefcount(True)
-    for i in range(500):
-        emitter.value.emit(i)
-    thread = _ThreadEmitter()
-    thread.value.connect(received.append)
-    with qtbot.waitSignal(thread.finished, timeout=10_000):
-        thread.start()
-    qtbot.waitUntil(lambda: len(received) == 1000, timeout=10_000)
-    assert sys.getrefcount(True) >= before - 10  # without the workaround it drops by 1000 on CPython 3.11
-    assert not pyside_fixes.emit_leaks_true_reference()  # the probe sees no leak once patched (or if fixed)
+
+def run_stress(setup: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", STRESS.format(setup=setup)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_long_session_of_void_calls_and_emits_does_not_abort() -> None:
+    done = run_stress("import desktop_app.ui")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "60000"
+
+
+def test_probe_reports_what_it_sees() -> None:
+    from desktop_app.ui import pyside_fixes
+
+    lost = pyside_fixes.leaked_references()
+    assert set(lost) == {"None", "True"}
+    # Either PySide6 leaks (and the workaround is active) or it does not (and nothing needed changing).
+    assert pyside_fixes.is_installed() or max(lost.values()) < 8
