@@ -36,6 +36,8 @@ class BatchRow:
     path: Path
     prediction: Prediction | None = None
     error: str | None = None
+    #: Frame of a multi-frame file (DICOM cine, animated GIF) that was classified; 0 = the first.
+    frame: int = 0
 
     @property
     def status(self) -> str:

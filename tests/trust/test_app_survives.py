@@ -91,3 +91,37 @@ def test_app_refuses_a_tampered_model(window, tmp_path: Path) -> None:
     model.write_bytes(bytes(data))
     assert window.load_model(model) is False
     assert "model file does not match its card" in window.controller.model_error
+
+
+def test_multi_frame_dicom_gets_a_frame_choice(qtbot, window, model: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from desktop_app.core.imageio import load_image
+    from desktop_app.core.inference import ModelSession
+    from tests.trust.dicom_factory import write_dicom
+
+    rng = np.random.default_rng(0)
+    frames = np.stack(
+        [np.clip(rng.normal(level, 20, (40, 48)), 0, 255).astype(np.uint8) for level in (30, 120, 220)]
+    )
+    cine = write_dicom(tmp_path / "cine.dcm", frames, frames=3)
+    still = CASES["palette"].build(tmp_path)
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=20_000):
+        window.open_paths([cine, still])
+    window.show_row(0)
+    assert window.frame_spin.isVisibleTo(window) and window.frame_spin.maximum() == 3
+    assert window.frame_spin.value() == 1 and window.controller.rows()[0].frame == 0
+    first = window.controller.rows()[0].prediction.probabilities
+
+    window.frame_spin.setValue(3)  # shown 1-based: the third frame
+    row = window.controller.rows()[0]
+    expected = ModelSession.open(model).classify([load_image(cine, frame=2)])[0]
+    assert row.frame == 2 and row.ok
+    np.testing.assert_allclose(row.prediction.probabilities, expected.probabilities, rtol=1e-6)
+    assert not np.allclose(row.prediction.probabilities, first)
+    assert window.displayed_rgb()[..., 0].mean() == pytest.approx(
+        np.asarray(load_image(cine, frame=2))[..., 0].mean()
+    )
+
+    window.show_row(1)  # a still image: no frame choice
+    assert not window.frame_spin.isVisibleTo(window)
