@@ -65,7 +65,11 @@ def _print_table(rows: Sequence[BatchRow], labels: Sequence[str], out: TextIO) -
             f"{100 * p:>{max(len(label), 7) - 1}.1f}%"
             for label, p in zip(labels, row.prediction.probabilities)
         )
-        flag = "OUT OF DISTRIBUTION" if row.prediction.is_ood else ""
+        score = row.prediction.ood_score
+        flag = "" if score is None else f"{score:.2f}"
+        flag += (
+            "  OUT OF DISTRIBUTION: does not look like a breast ultrasound" if row.prediction.is_ood else ""
+        )
         print(
             f"{name:<{name_width}}  {row.prediction.predicted_label:<{label_width}}  {probabilities}  {flag}",
             file=out,

@@ -147,7 +147,8 @@ def test_cli_reports_the_score_and_the_warning(ood_model: Path, images: dict[str
 
     assert cli.main([str(images["red_photo"]), "--model", str(ood_model)]) == 0
     table = capsys.readouterr().out
-    assert "OUT OF DISTRIBUTION" in table
+    assert "OUT OF DISTRIBUTION: does not look like a breast ultrasound" in table
+    assert f"{results['red photo.png']['ood_score']:.2f}" in table  # the table shows the score itself
 
 
 def test_model_without_ood_statistics_reports_no_score(tmp_path: Path, images: dict[str, Path]) -> None:
