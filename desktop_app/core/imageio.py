@@ -26,6 +26,9 @@ DICOM_SUFFIXES = frozenset({".dcm", ".dicom"})
 #: File suffixes the app and training treat as images (lower case).
 IMAGE_SUFFIXES = PILLOW_SUFFIXES | DICOM_SUFFIXES
 
+#: The supported formats in words, for messages and placeholders.
+SUPPORTED_FORMATS_TEXT = "PNG, JPEG, BMP, TIFF, GIF, DICOM"
+
 #: Pillow decoders allowed to open a file, whatever its suffix (no EPS/PSD/ICO/... attack surface).
 PILLOW_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "GIF")
 
@@ -112,7 +115,7 @@ def _describe_unrecognised(header: bytes) -> str:
         text = None
     if text is not None and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
         return "is a text file, not an image"
-    return "not a recognised image format (PNG, JPEG, BMP, TIFF, GIF or DICOM expected)"
+    return f"not a recognised image format (expected one of {SUPPORTED_FORMATS_TEXT})"
 
 
 def _open_for_reading(path: Path) -> BinaryIO:

@@ -13,7 +13,13 @@ from PIL import Image
 from PySide6.QtCore import QObject, Qt, Signal
 
 from desktop_app.core.batch import BatchRow, write_csv
-from desktop_app.core.imageio import ImageLoadError, frame_count, iter_image_files, load_image
+from desktop_app.core.imageio import (
+    SUPPORTED_FORMATS_TEXT,
+    ImageLoadError,
+    frame_count,
+    iter_image_files,
+    load_image,
+)
 from desktop_app.core.inference import ModelError, ModelSession
 from desktop_app.core.model_card import ModelCard
 from desktop_app.ui.results_table import ResultsModel
@@ -72,7 +78,7 @@ class AppController(QObject):
             return 0
         files = list(iter_image_files(paths))
         if not files:
-            self.notice.emit("No image files found (supported: PNG, JPEG, BMP, TIFF).")
+            self.notice.emit(f"No image files found (supported: {SUPPORTED_FORMATS_TEXT}).")
             return 0
         self.cancel(wait=True)
         self.results.reset(self.session.labels)

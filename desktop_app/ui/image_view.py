@@ -6,6 +6,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from desktop_app.core.imageio import SUPPORTED_FORMATS_TEXT
+
 
 class ImageView(QWidget):
     """Paints a pixmap centred and scaled to fit; shows a hint text when empty."""
@@ -13,7 +15,7 @@ class ImageView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
-        self._placeholder = "Open or drop ultrasound images (PNG, JPEG, BMP, TIFF) or a folder"
+        self._placeholder = f"Open or drop ultrasound images ({SUPPORTED_FORMATS_TEXT}) or a folder"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 260)
         self.setAutoFillBackground(False)

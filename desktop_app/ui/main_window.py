@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core import heatmap
 from desktop_app.core.batch import BatchRow
-from desktop_app.core.imageio import IMAGE_SUFFIXES, ImageLoadError
+from desktop_app.core.imageio import IMAGE_SUFFIXES, SUPPORTED_FORMATS_TEXT, ImageLoadError
 from desktop_app.core.inference import ModelSession
 from desktop_app.ui.controller import AppController
 from desktop_app.ui.dialogs import DISCLAIMER, AboutDialog, ModelCardDialog
@@ -550,7 +550,9 @@ class MainWindow(QMainWindow):
         self._heat_cache.clear()
         self.caption.setText("No image")
         self.image_view.set_pixmap(None)
-        self.image_view.set_placeholder("Open or drop ultrasound images (PNG, JPEG, BMP, TIFF) or a folder")
+        self.image_view.set_placeholder(
+            f"Open or drop ultrasound images ({SUPPORTED_FORMATS_TEXT}) or a folder"
+        )
         self._show_empty_result()
         self.summary_label.setText("")
         self.export_button.setEnabled(False)
