@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -10,18 +9,15 @@ from pathlib import Path
 
 from desktop_app.core import contract
 from desktop_app.core.inference import ModelInfo
+from desktop_app.core.integrity import sha256_of_file
 
 #: Metric names that describe calibration rather than discrimination (shown in their own section).
 CALIBRATION_METRIC_WORDS = ("ece", "brier", "nll", "calibration", "temperature")
 
 
 def file_sha256(path: str | os.PathLike[str], block_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(block_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Hex sha256 of a file, read in blocks (the one definition lives in desktop_app.core.integrity)."""
+    return sha256_of_file(path, chunk_size=block_size)
 
 
 def _json_or_text(text: str | None) -> object:
@@ -77,6 +73,8 @@ class ModelCard:
     ood_threshold: float | None
     ood_pass_rate: float | None
     has_lesion_mask: bool
+    #: "verified against model.onnx.sha256 (...)" / "unverified: ..." (desktop_app.core.integrity)
+    integrity: str = "not checked"
 
     @classmethod
     def from_info(cls, info: ModelInfo) -> ModelCard:
@@ -88,7 +86,7 @@ class ModelCard:
             parity_value = None
         return cls(
             path=info.path,
-            sha256=file_sha256(info.path),
+            sha256=info.integrity.sha256 if info.integrity is not None else file_sha256(info.path),
             size_bytes=info.path.stat().st_size,
             version=metadata.get(contract.META_MODEL_VERSION, "unknown"),
             created=metadata.get(contract.META_CREATED, "unknown"),
@@ -102,6 +100,7 @@ class ModelCard:
             ood_threshold=info.ood.threshold if info.ood is not None else None,
             ood_pass_rate=info.ood.pass_rate if info.ood is not None else None,
             has_lesion_mask=info.has_lesion_mask,
+            integrity=info.integrity.describe() if info.integrity is not None else "not checked",
         )
 
     def _split_metrics(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -131,6 +130,7 @@ class ModelCard:
                     ("File", str(self.path)),
                     ("Size", f"{self.size_bytes / 1e6:.1f} MB"),
                     ("SHA-256", self.sha256),
+                    ("Integrity", self.integrity),
                     ("Classes", ", ".join(self.labels)),
                     ("Input size", f"{self.input_size[0]} × {self.input_size[1]} pixels"),
                     ("Lesion mask output", format_value(self.has_lesion_mask)),
@@ -155,6 +155,7 @@ class ModelCard:
         return {
             "path": str(self.path),
             "sha256": self.sha256,
+            "integrity": self.integrity,
             "size_bytes": self.size_bytes,
             "version": self.version,
             "created": self.created,

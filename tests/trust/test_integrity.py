@@ -207,3 +207,15 @@ def test_app_loader_refuses_a_tampered_model(model: Path) -> None:
 def test_app_loader_reports_an_unverified_model(model: Path) -> None:
     session = _open(model)
     assert session.info.integrity.status == UNVERIFIED
+
+
+def test_model_card_shows_the_integrity_status(model: Path) -> None:
+    from desktop_app.core.model_card import ModelCard
+
+    unverified = ModelCard.from_info(_open(model).info)
+    assert unverified.integrity.startswith("unverified") and unverified.sha256 == sha256_of_file(model)
+    write_sidecar(model)
+    verified = ModelCard.from_info(_open(model).info)
+    assert verified.integrity.startswith("verified against model.onnx.sha256")
+    assert dict(dict(verified.sections())["Model"])["Integrity"] == verified.integrity
+    assert verified.to_dict()["integrity"] == verified.integrity
