@@ -1,7 +1,8 @@
 """App batch speed and UI responsiveness: how fast a folder is classified, and whether the window stays live.
 
-    python bench/app_batch.py [--model bench/out/standin.onnx] [--n 500] [--core-n 160]
+    python bench/app_batch.py [--model bench/out/standin.onnx] [--n 500] [--core-n 96] [--chunks 1,4,16]
 
+0. Speed and peak memory of one onnxruntime call per chunk size (how many images go to the model at once).
 1. Core throughput (``desktop_app.core.batch.classify_files``) with decoding overlapped on 1 or 2 threads,
    against a sequential baseline (decode a chunk, then run it).
 2. GUI: an offscreen main window classifies a folder of ``--n`` images while a 10 ms timer measures how late the
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +62,25 @@ def core_throughput(session: ModelSession, files: list[Path]) -> dict[str, float
     return {k: round(v, 2) for k, v in results.items()}
 
 
+def chunk_memory(model: Path, chunk: int, repeats: int = 2) -> dict[str, float]:
+    """Speed and peak RSS of ``session.run`` on ``chunk`` images at a time, in a fresh process."""
+    code = (
+        "import sys, time, resource, numpy as np\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from desktop_app.core.inference import ModelSession\n"
+        f"s = ModelSession.open({str(model)!r})\n"
+        f"x = np.random.default_rng(0).uniform(0, 255, ({chunk}, *s.input_size, 3)).astype(np.float32)\n"
+        "s.run(x[:1])\n"
+        "t = time.perf_counter()\n"
+        f"for _ in range({repeats}): s.run(x, chunk_size={chunk})\n"
+        f"print((time.perf_counter() - t) / {repeats * chunk}, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, rss_mb = (float(v) for v in done.stdout.split())
+    return {"chunk": chunk, "ms_per_image": round(1000 * seconds, 1), "peak_rss_mb": round(rss_mb, 1)}
+
+
 def gui_responsiveness(model: Path, folder: Path, n: int) -> dict[str, float]:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -75,12 +96,14 @@ def gui_responsiveness(model: Path, folder: Path, n: int) -> dict[str, float]:
     window.show()
     assert window.load_model(model)
     gaps: list[float] = []
+    beats_at: list[float] = []
     clock = QElapsedTimer()
     heartbeat = QTimer()
     heartbeat.setInterval(10)
 
     def beat() -> None:
         gaps.append(clock.restart())
+        beats_at.append(time.perf_counter())
 
     heartbeat.timeout.connect(beat)
     finished: list[float] = []
@@ -97,6 +120,7 @@ def gui_responsiveness(model: Path, folder: Path, n: int) -> dict[str, float]:
     rows = window.controller.rows()
     assert len(rows) == n and all(row.ok for row in rows), "every image should be classified"
     gaps_ms = np.asarray(gaps[1:], dtype=float)
+    worst = int(np.argmax(gaps_ms)) + 1
     window.close()
     return {
         "images": n,
@@ -106,6 +130,8 @@ def gui_responsiveness(model: Path, folder: Path, n: int) -> dict[str, float]:
         "ui_max_gap_ms": float(gaps_ms.max()),
         "ui_p99_gap_ms": float(np.percentile(gaps_ms, 99)),
         "ui_median_gap_ms": float(np.median(gaps_ms)),
+        "ui_gaps_over_100ms": int(np.sum(gaps_ms > 100)),
+        "ui_worst_gap_ends_at_s": round(beats_at[worst] - start, 2),
     }
 
 
@@ -116,7 +142,12 @@ def main() -> int:
     default_model = ROOT / "bench" / "out" / "standin.onnx"
     parser.add_argument("--model", type=Path, default=default_model if default_model.exists() else None)
     parser.add_argument("--n", type=int, default=500, help="images for the GUI run")
-    parser.add_argument("--core-n", type=int, default=160, help="images for each core throughput run")
+    parser.add_argument(
+        "--chunks", default="1,4,16", help="chunk sizes to measure speed and memory for ('': skip)"
+    )
+    parser.add_argument(
+        "--core-n", type=int, default=96, help="images for each core throughput run (0: skip)"
+    )
     args = parser.parse_args()
     model = args.model or bundled_model_path()
     session = ModelSession.open(model)
@@ -130,7 +161,8 @@ def main() -> int:
             "model_version": session.info.version,
             "input_size": list(session.input_size),
             "cpu_count": os.cpu_count(),
-            "core": core_throughput(session, files[: args.core_n]),
+            "chunks": [chunk_memory(model, int(c)) for c in args.chunks.split(",") if c.strip()],
+            "core": core_throughput(session, files[: args.core_n]) if args.core_n else None,
             "gui": gui_responsiveness(model, folder, args.n),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
