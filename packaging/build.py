@@ -1,7 +1,7 @@
 """Build the desktop app with PyInstaller and check the result.
 
     python packaging/build.py                 # one-folder build in dist/bus-classifier/ (default)
-    python packaging/build.py --onefile       # one self-extracting file dist/bus-classifier(.exe)
+    python packaging/build.py --onefile       # one self-extracting file dist/onefile/bus-classifier(.exe)
     python packaging/build.py --model M.onnx  # bundle another model (default: assets/model.onnx)
 
 After building it verifies that no TensorFlow, Keras, tf2onnx, onnx or torch went in, and prints a JSON summary
@@ -27,10 +27,10 @@ from bundle_rules import bundle_contents, folder_size, forbidden_entries
 
 
 def executable_path(dist: Path, onefile: bool, name: str = APP_NAME) -> Path:
-    """Where the built executable lies in ``dist``."""
+    """Where the built executable lies in ``dist`` (one-file builds go to ``dist/onefile/``)."""
     suffix = ".exe" if sys.platform == "win32" else ""
     if onefile:
-        return dist / f"{name}{suffix}"
+        return dist / "onefile" / f"{name}{suffix}"
     return dist / name / f"{name}{suffix}"
 
 
@@ -55,7 +55,7 @@ def build(
         "--log-level",
         "WARN",
         "--distpath",
-        str(dist),
+        str(dist / "onefile" if onefile else dist),
         "--workpath",
         str(work / ("onefile" if onefile else "onedir")),
         str(SPEC),
