@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     export_parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
-    from training.data import DatasetError  # noqa: PLC0415 - after argparse so --help is instant
+    from training.data import DatasetError
 
     try:
         if args.command == "train":

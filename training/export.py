@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,12 +14,20 @@ import tensorflow as tf
 import tf2onnx
 
 from desktop_app.core import contract
+from desktop_app.core.integrity import sha256_of_file, write_sidecar
 from desktop_app.core.ood import fit_ood_statistics
 from training import report
 from training.calibration import fit_temperature
 from training.config import TrainConfig
 from training.model import IMAGENET_NOTOP_MD5, ClassifierModels
-from training.train import CHECKPOINT_NAME, CONFIG_NAME, PreparedData, model_spec, predict_logits, prepare_data
+from training.train import (
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    PreparedData,
+    model_spec,
+    predict_logits,
+    prepare_data,
+)
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
@@ -31,14 +38,6 @@ class ExportError(Exception):
     """The exported model failed a check (parity, contract); the message gives the figure."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def weights_origin(weights: str) -> str:
     """Plain-words provenance of the backbone's starting weights."""
     if weights == "none":
@@ -46,7 +45,7 @@ def weights_origin(weights: str) -> str:
     if weights == "imagenet":
         return f"ImageNet (Keras DenseNet121 no-top weights, md5 {IMAGENET_NOTOP_MD5})"
     path = Path(weights)
-    return f"file {path.name}" + (f" (sha256 {sha256_of(path)})" if path.is_file() else "")
+    return f"file {path.name}" + (f" (sha256 {sha256_of_file(path)})" if path.is_file() else "")
 
 
 def convert_to_onnx(keras_model: tf.keras.Model, image_size: tuple[int, int]) -> onnx.ModelProto:
@@ -154,8 +153,8 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
     proto.producer_name = "bus-classifier training"
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(out))
-    digest = sha256_of(out)
-    (out.parent / f"{out.name}.sha256").write_text(f"{digest}  {out.name}\n")
+    write_sidecar(out)
+    digest = sha256_of_file(out)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {digest})")
     print(json.dumps(_headline(metrics), indent=2))
