@@ -72,3 +72,34 @@ def overlay(image: np.ndarray | Image.Image, heat: np.ndarray, opacity: float) -
     alpha = layer[..., 3:4].astype(np.float32) / 255.0
     blended = base * (1.0 - alpha) + layer[..., :3].astype(np.float32) * alpha
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def lesion_outline(mask: np.ndarray, size: Sequence[int], threshold: float = 0.5) -> np.ndarray:
+    """Boolean [H, W] outline of the region where the lesion-mask probability [h, w] reaches ``threshold``.
+
+    The mask is upsampled to ``size`` first; the outline is about 1/250 of the image's longer side thick.
+    """
+    region = upsample(np.asarray(mask, dtype=np.float32), size) >= threshold
+    inner = region.copy()
+    inner[1:, :] &= region[:-1, :]
+    inner[:-1, :] &= region[1:, :]
+    inner[:, 1:] &= region[:, :-1]
+    inner[:, :-1] &= region[:, 1:]
+    outline = region & ~inner
+    for _ in range(max(0, round(max(size) / 250) - 1)):  # thicken for large images
+        grown = outline.copy()
+        grown[1:, :] |= outline[:-1, :]
+        grown[:-1, :] |= outline[1:, :]
+        grown[:, 1:] |= outline[:, :-1]
+        grown[:, :-1] |= outline[:, 1:]
+        outline = grown
+    return outline
+
+
+def draw_outline(
+    image: np.ndarray, outline: np.ndarray, colour: tuple[int, int, int] = (0, 255, 255)
+) -> np.ndarray:
+    """Copy of RGB ``image`` with the ``outline`` pixels painted in ``colour``."""
+    result = np.array(image, dtype=np.uint8, copy=True)
+    result[outline] = colour
+    return result

@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.last_error_box: QMessageBox | None = None
         self._current_row: int | None = None
         self._display_rgb: np.ndarray | None = None
-        self._heat_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._overlay_cache: dict[tuple[str, int, int], np.ndarray] = {}
         self._build_widgets()
         self._build_menus()
         self._connect()
@@ -136,7 +136,6 @@ class MainWindow(QMainWindow):
         controls.addWidget(QLabel("Opacity:"))
         controls.addWidget(self.opacity_slider)
         controls.addWidget(self.opacity_label)
-        controls.addStretch(1)
         controls.addWidget(QLabel("low"))
         self.heatmap_legend = QLabel()
         gradient = heatmap.colormap(np.tile(np.linspace(0.0, 1.0, 80, dtype=np.float32), (12, 1)))
@@ -146,6 +145,11 @@ class MainWindow(QMainWindow):
         )
         controls.addWidget(self.heatmap_legend)
         controls.addWidget(QLabel("high"))
+        controls.addStretch(1)
+        self.lesion_toggle = QCheckBox("Lesion outline")
+        self.lesion_toggle.setToolTip("Outline where the model's lesion-segmentation output is at least 50 %")
+        self.lesion_toggle.hide()  # shown for models with a lesion_mask output
+        controls.addWidget(self.lesion_toggle)
         image_side = QWidget()
         image_layout = QVBoxLayout(image_side)
         image_layout.setContentsMargins(8, 8, 4, 4)
@@ -284,6 +288,7 @@ class MainWindow(QMainWindow):
         self.model_card_action.triggered.connect(self.show_model_card)
         self.about_action.triggered.connect(self.show_about)
         self.heatmap_toggle.toggled.connect(self._on_overlay_changed)
+        self.lesion_toggle.toggled.connect(self._on_overlay_changed)
         self.heatmap_class.currentIndexChanged.connect(self._on_overlay_changed)
         self.opacity_slider.valueChanged.connect(self._on_overlay_changed)
         self.frame_spin.valueChanged.connect(self._on_frame_changed)
@@ -308,6 +313,7 @@ class MainWindow(QMainWindow):
         self.opacity_slider.setValue(self.settings.heatmap_opacity())
         self.opacity_label.setText(f"{self.opacity_slider.value()} %")
         self.heatmap_toggle.setChecked(self.settings.heatmap_visible())
+        self.lesion_toggle.setChecked(self.settings.lesion_outline_visible())
 
     # --- user actions (also the API tests drive) -----------------------------------------------------------------
     def load_model(self, path: str | os.PathLike[str]) -> bool:
@@ -398,6 +404,7 @@ class MainWindow(QMainWindow):
         self.model_status.setText(f"Model {info.version} · {', '.join(info.labels)}")
         self.model_status.setToolTip(str(info.path))
         self.model_card_action.setEnabled(True)
+        self.lesion_toggle.setVisible(info.has_lesion_mask)
         self.heatmap_class.blockSignals(True)
         self.heatmap_class.clear()
         self.heatmap_class.addItem("Predicted class", None)
@@ -470,7 +477,7 @@ class MainWindow(QMainWindow):
         """Show the image and result of one row (by arrival order)."""
         row = self.controller.results.row_at(position)
         self._current_row = position
-        self._heat_cache.clear()
+        self._overlay_cache.clear()
         self.caption.setText(str(row.path.name))
         self.caption.setToolTip(str(row.path))
         self._show_frame_choice(row)
@@ -547,7 +554,7 @@ class MainWindow(QMainWindow):
     def _clear_display(self) -> None:
         self._current_row = None
         self._display_rgb = None
-        self._heat_cache.clear()
+        self._overlay_cache.clear()
         self.caption.setText("No image")
         self.image_view.set_pixmap(None)
         self.image_view.set_placeholder(
@@ -559,7 +566,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(False)
 
     def _set_heatmap_controls_enabled(self, enabled: bool) -> None:
-        for widget in (self.heatmap_toggle, self.heatmap_class, self.opacity_slider):
+        for widget in (self.heatmap_toggle, self.heatmap_class, self.opacity_slider, self.lesion_toggle):
             widget.setEnabled(enabled)
 
     def heatmap_class_index(self) -> int | None:
@@ -574,27 +581,31 @@ class MainWindow(QMainWindow):
         self.opacity_label.setText(f"{self.opacity_slider.value()} %")
         self.settings.set_heatmap_visible(self.heatmap_toggle.isChecked())
         self.settings.set_heatmap_opacity(self.opacity_slider.value())
+        self.settings.set_lesion_outline_visible(self.lesion_toggle.isChecked())
         self._render_image()
 
     def displayed_rgb(self) -> np.ndarray | None:
-        """The RGB pixels currently shown (image, with the heatmap blended in when it is on)."""
+        """The RGB pixels currently shown: the image, with the heatmap and lesion outline when they are on."""
         if self._display_rgb is None:
             return None
         row = self.current_row()
-        class_index = self.heatmap_class_index()
-        if (
-            not self.heatmap_toggle.isChecked()
-            or row is None
-            or row.prediction is None
-            or class_index is None
-        ):
+        if row is None or row.prediction is None:
             return self._display_rgb
-        key = (self._current_row or 0, class_index)
-        if key not in self._heat_cache:
-            self._heat_cache[key] = heatmap.heatmap(
-                row.prediction.cam, class_index, self._display_rgb.shape[:2]
-            )
-        return heatmap.overlay(self._display_rgb, self._heat_cache[key], self.opacity_slider.value() / 100.0)
+        prediction = row.prediction
+        shown = self._display_rgb
+        class_index = self.heatmap_class_index()
+        position = self._current_row or 0
+        if self.heatmap_toggle.isChecked() and class_index is not None:
+            key = ("heat", position, class_index)
+            if key not in self._overlay_cache:
+                self._overlay_cache[key] = heatmap.heatmap(prediction.cam, class_index, shown.shape[:2])
+            shown = heatmap.overlay(shown, self._overlay_cache[key], self.opacity_slider.value() / 100.0)
+        if self.lesion_toggle.isChecked() and prediction.lesion_mask is not None:
+            key = ("outline", position, 0)
+            if key not in self._overlay_cache:
+                self._overlay_cache[key] = heatmap.lesion_outline(prediction.lesion_mask, shown.shape[:2])
+            shown = heatmap.draw_outline(shown, self._overlay_cache[key])
+        return shown
 
     def _render_image(self) -> None:
         rgb = self.displayed_rgb()

@@ -82,5 +82,11 @@ class AppSettings:
     def set_heatmap_opacity(self, percent: int) -> None:
         self.qsettings.setValue("overlay/opacity", int(percent))
 
+    def lesion_outline_visible(self) -> bool:
+        return _as_bool(self.qsettings.value("overlay/lesion_outline"), True)
+
+    def set_lesion_outline_visible(self, visible: bool) -> None:
+        self.qsettings.setValue("overlay/lesion_outline", bool(visible))
+
     def sync(self) -> None:
         self.qsettings.sync()

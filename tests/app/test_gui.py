@@ -303,13 +303,15 @@ def test_recent_files_last_folder_and_geometry_persist(
     )  # the saved geometry replaced the 1280x860 default (the offscreen screen clamps it)
 
 
-def test_screenshot_with_result_and_heatmap(qtbot, window, tmp_path: Path):
+def test_screenshot_with_result_and_heatmap(qtbot, window, tmp_path: Path, lesion_model: Path):
+    assert window.load_model(lesion_model)  # the trained model has a lesion-mask head too
     folder = tmp_path / "study"
     write_images(folder, 6, size=(300, 380))
     (folder / "damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)
     run_batch(qtbot, window, [folder])
     window.table.select_source_row(1)
     window.heatmap_toggle.setChecked(True)
+    window.lesion_toggle.setChecked(True)
     window.opacity_slider.setValue(45)
     QApplication.processEvents()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -318,3 +320,20 @@ def test_screenshot_with_result_and_heatmap(qtbot, window, tmp_path: Path):
     assert image.save(str(path))
     assert (image.width(), image.height()) == (window.width(), window.height())
     assert path.stat().st_size > 20_000  # a real rendering, not a blank window
+
+
+def test_lesion_outline_toggle_for_models_with_a_lesion_mask(
+    qtbot, window, lesion_model: Path, image_folder: Path
+):
+    assert window.lesion_toggle.isHidden()  # the tiny model has no lesion_mask output
+    assert window.load_model(lesion_model)
+    assert window.lesion_toggle.isVisibleTo(window)
+    run_batch(qtbot, window, [image_folder / "case_000.png"])
+    window.heatmap_toggle.setChecked(False)
+    window.lesion_toggle.setChecked(False)
+    plain = window.displayed_rgb().copy()
+    window.lesion_toggle.setChecked(True)
+    outlined = window.displayed_rgb()
+    changed = np.any(outlined != plain, axis=2)
+    assert changed.any()
+    assert (outlined[changed] == (0, 255, 255)).all()  # only outline pixels, in the outline colour

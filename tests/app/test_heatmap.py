@@ -49,3 +49,18 @@ def test_overlay_respects_opacity() -> None:
     assert np.abs(half[:5] - expected).max() <= 1
     with pytest.raises(ValueError, match="does not match"):
         heatmap.overlay(image, np.zeros((3, 3)), 0.5)
+
+
+def test_lesion_outline_is_the_border_of_the_region() -> None:
+    mask = np.zeros((8, 8), dtype=np.float32)
+    mask[2:6, 2:6] = 1.0
+    outline = heatmap.lesion_outline(mask, (80, 80))
+    assert outline.dtype == bool and outline.shape == (80, 80)
+    assert not outline[40, 40]  # inside the lesion
+    assert not outline[5, 5] and not outline[75, 75]  # well outside
+    rows, cols = np.nonzero(outline)
+    assert 15 <= rows.min() <= 25 and 55 <= rows.max() <= 65  # the ring around the upsampled square
+    assert 15 <= cols.min() <= 25 and 55 <= cols.max() <= 65
+    assert not heatmap.lesion_outline(np.zeros((8, 8)), (40, 40)).any()
+    painted = heatmap.draw_outline(np.zeros((80, 80, 3), np.uint8), outline, (0, 255, 255))
+    assert (painted[outline] == (0, 255, 255)).all() and not painted[~outline].any()

@@ -117,3 +117,13 @@ def test_run_rejects_wrong_input_shape(tiny_model: Path) -> None:
     session = ModelSession.open(tiny_model)
     with pytest.raises(ValueError, match="expected a batch of shape"):
         session.run(np.zeros((1, 32, 32, 3), dtype=np.float32))
+
+
+def test_lesion_mask_output_is_returned(lesion_model: Path) -> None:
+    session = ModelSession.open(lesion_model)
+    assert session.info.has_lesion_mask
+    prediction = session.classify([synthetic_image((128, 128))])[0]
+    mask = prediction.lesion_mask
+    assert mask is not None and mask.shape == (8, 8)
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
+    assert mask[3:5, 3:5].mean() > 0.5 > mask[0, :].mean()  # the dark oval in the middle, not the bright top
