@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.imageio import ImageLoadError, load_image
+from desktop_app.core.imageio import ImageLoadError, load_image, quality_warnings
 from desktop_app.core.inference import DEFAULT_CHUNK_SIZE, ModelSession, Prediction
 from desktop_app.core.preprocessing import preprocess
 
@@ -38,6 +38,8 @@ class BatchRow:
     error: str | None = None
     #: Frame of a multi-frame file (DICOM cine, animated GIF) that was classified; 0 = the first.
     frame: int = 0
+    #: Why a classified image's result may be unreliable (tiny or extremely elongated image), from the loader.
+    notes: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -51,9 +53,10 @@ class BatchRow:
 ProgressCallback = Callable[[int, int], None]
 
 
-def _decode(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """File -> model input [H, W, 3]; raises ImageLoadError for unreadable files."""
-    return preprocess(load_image(path), size)
+def _decode(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """File -> (model input [H, W, 3], quality notes); raises ImageLoadError for unreadable files."""
+    image = load_image(path)
+    return preprocess(image, size), tuple(quality_warnings(image))
 
 
 def classify_files(
@@ -77,7 +80,7 @@ def classify_files(
     windows = [range(start, min(start + chunk_size, total)) for start in range(0, total, chunk_size)]
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, decode_workers), thread_name_prefix="decode") as pool:
-        pending: deque[list[Future[np.ndarray]]] = deque()
+        pending: deque[list[Future[tuple[np.ndarray, tuple[str, ...]]]]] = deque()
         next_window = 0
 
         def submit_next() -> None:
@@ -96,10 +99,10 @@ def classify_files(
                 futures = pending.popleft()
                 submit_next()
                 arrays: list[np.ndarray] = []
-                outcomes: list[np.ndarray | str] = []
+                outcomes: list[tuple[str, ...] | str] = []  # an error message, or the quality notes
                 for future, index in zip(futures, window):
                     try:
-                        array = future.result()
+                        array, notes = future.result()
                     except ImageLoadError as error:
                         outcomes.append(str(error))
                     except Exception as error:  # noqa: BLE001 - any decode bug must fail the row only
@@ -108,7 +111,7 @@ def classify_files(
                         )
                     else:
                         arrays.append(array)
-                        outcomes.append(array)
+                        outcomes.append(notes)
                 if cancel.is_set():
                     return
                 predictions = iter(session.run(np.stack(arrays), chunk_size) if arrays else [])
@@ -116,7 +119,7 @@ def classify_files(
                     if isinstance(outcome, str):
                         yield BatchRow(index, paths[index], error=outcome)
                     else:
-                        yield BatchRow(index, paths[index], prediction=next(predictions))
+                        yield BatchRow(index, paths[index], prediction=next(predictions), notes=outcome)
                 done += len(window)
                 if on_progress is not None:
                     on_progress(done, total)
@@ -159,8 +162,10 @@ def row_record(row: BatchRow, labels: Sequence[str]) -> dict[str, object]:
             record[probability_column(label)] = probability
         record["ood_score"] = prediction.ood_score
         record["ood_flag"] = prediction.is_ood
+        messages = list(row.notes)
         if prediction.is_ood:
-            record["message"] = "image does not look like a breast ultrasound (out of distribution)"
+            messages.insert(0, "image does not look like a breast ultrasound (out of distribution)")
+        record["message"] = "; ".join(messages)
     return record
 
 

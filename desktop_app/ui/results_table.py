@@ -91,6 +91,8 @@ class ResultsModel(QAbstractTableModel):
             return f"Error: {row.error}", "2 error"
         if record["ood_flag"]:
             return "Unusual image (out of distribution)", "1 ood"
+        if row.notes:
+            return f"Unreliable: {'; '.join(row.notes)}", "1 unreliable"
         return "OK", "0 ok"
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import ImageFile
+from PIL import Image, ImageFile
 
 from desktop_app.core import imageio
 from desktop_app.core.imageio import ImageLoadError, frame_count, load_image, quality_warnings
@@ -220,3 +220,23 @@ def test_cli_process_survives_a_folder_of_bad_files(corpus, tiny_model: Path) ->
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 + len(found_files)
     assert "Traceback" not in result.stderr
+
+
+def test_unreliable_images_are_classified_with_a_note(tmp_path: Path, tiny_model: Path) -> None:
+    from desktop_app import cli
+
+    paths = [CASES[name].build(tmp_path) for name in ("one_pixel", "elongated_10000x2")]
+    paths.append(tmp_path / "normal scan.png")
+    Image.new("L", (300, 220), 100).save(paths[-1])
+    out_csv = tmp_path / "notes.csv"
+    assert cli.main([*map(str, paths), "--model", str(tiny_model), "--csv", str(out_csv)]) == cli.EXIT_OK
+    with open(out_csv, newline="", encoding="utf-8") as handle:
+        messages = {
+            Path(record["file"]).name: (record["status"], record["message"])
+            for record in csv.DictReader(handle)
+        }
+    assert messages["one_pixel.png"][0] == "ok" and "very small image (1x1" in messages["one_pixel.png"][1]
+    assert (
+        messages["elongated.png"][0] == "ok" and "extremely elongated image" in messages["elongated.png"][1]
+    )
+    assert messages["normal scan.png"] == ("ok", "")
