@@ -166,7 +166,15 @@ def run_gui(model: Path, folder: Path) -> dict[str, object]:
         clock = QElapsedTimer()
         heartbeat = QTimer()
         heartbeat.setInterval(HEARTBEAT_MS)
-        heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
+        beat_times: list[float] = []
+
+        def beat() -> None:
+            gaps.append(clock.restart())
+            beat_times.append(time.perf_counter())
+
+        heartbeat.timeout.connect(beat)
+        row_times: list[float] = []
+        window.controller.row_added.connect(lambda _position: row_times.append(time.perf_counter()))
         finished: list[float] = []
         window.controller.batch_finished.connect(lambda _cancelled: finished.append(time.perf_counter()))
         clock.start()
@@ -180,6 +188,8 @@ def run_gui(model: Path, folder: Path) -> dict[str, object]:
         rows = window.controller.rows()
         window.close()
     gap_array = np.asarray(gaps[1:], dtype=float)
+    worst = int(np.argmax(gap_array))
+    done_at_worst = sum(1 for moment in row_times if moment <= beat_times[1:][worst])
     return {
         "files": total,
         "rows": len(rows),
@@ -190,6 +200,9 @@ def run_gui(model: Path, folder: Path) -> dict[str, object]:
         "heartbeat_ms": HEARTBEAT_MS,
         "heartbeats": len(gap_array),
         "worst_stall_ms": round(float(gap_array.max()) - HEARTBEAT_MS, 1),
+        "worst_stall_at_s": round(beat_times[1:][worst] - started, 2),
+        "rows_done_at_worst_stall": done_at_worst,
+        "stalls_over_100ms": int(np.sum(gap_array - HEARTBEAT_MS > 100)),
         "p99_gap_ms": round(float(np.percentile(gap_array, 99)), 1),
         "median_gap_ms": round(float(np.median(gap_array)), 1),
         **sampler.stop(),
