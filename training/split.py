@@ -63,8 +63,9 @@ _COARSE_THRESHOLD = 0.5
 _LADDER_GATE = 0.35
 #: Coarse score above which the plain scale is taken as right (a 10% wrong scale scores about 0.45-0.65).
 _ALIGNED = 0.8
-#: Band-pass NCC at working resolution above which two images are copies of one frame. On BUSI, pairs of one
-#: frame score >= 0.71 and pairs of different frames <= 0.57 (training/SPLIT_CHECK.md).
+#: Band-pass NCC at working resolution above which two images are copies of one frame (values below the coarse
+#: threshold act as it). On BUSI every reference copy pair passes at 0.64 while the only extra pairs found are
+#: true copies; 0.55 starts joining different frames, 0.75 loses copies (training/SPLIT_CHECK.md).
 DUPLICATE_THRESHOLD = 0.64
 
 
@@ -425,7 +426,7 @@ def find_duplicate_pairs(
         if (first, second) in exact:
             continue
         score = _pair_score(fingerprints[first], fingerprints[second])
-        if score >= threshold:
+        if score >= max(threshold, _COARSE_THRESHOLD):
             found.append(DuplicatePair(first, second, score, "near"))
     return found, problems
 
