@@ -21,8 +21,8 @@ from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_m
 from desktop_app.core.ood import OodStatistics
 from desktop_app.core.preprocessing import preprocess_batch
 
-#: Images per onnxruntime call: DenseNet121 at 224 px peaks near 230 MB RSS with 4, 515 MB with 16, at the
-#: same speed per image (bench/app_batch.py); small chunks also make Cancel and progress prompt.
+#: Images per onnxruntime call: bounds memory (DenseNet121 at 224 px peaks near 230 MB RSS with 4, 535 MB with
+#: 16, bench/app_batch.py) and keeps Cancel and progress prompt.
 DEFAULT_CHUNK_SIZE = 4
 #: Intra-op threads: the app shares the machine with the user's other work.
 INTRA_OP_THREADS = 2
@@ -151,8 +151,12 @@ class ModelSession:
 
     # The one place a model file is opened (hook integrity checks here).
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> ModelSession:
-        """Open and validate ``path``; raises :class:`ModelError` with a clear message on any problem."""
+    def open(cls, path: str | os.PathLike[str], allow_spinning: bool = False) -> ModelSession:
+        """Open and validate ``path``; raises :class:`ModelError` with a clear message on any problem.
+
+        ``allow_spinning`` lets idle onnxruntime threads busy-wait (its default); off here, because on a
+        shared CPU spinning threads steal time from decoding and the UI (measured in bench/app_batch.py).
+        """
         import onnxruntime as ort  # imported lazily: keeps `import desktop_app.core` light
 
         path = Path(path)
@@ -169,6 +173,7 @@ class ModelSession:
         options = ort.SessionOptions()
         options.intra_op_num_threads = INTRA_OP_THREADS
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if allow_spinning else "0")
         options.log_severity_level = 3
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
