@@ -15,7 +15,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-STANDIN_MODEL = OUT / "standin.onnx"
+#: Written by ``python -m bench.standin_model`` with the default recipe (see bench/standin_model.py).
+STANDIN_MODEL = OUT / "standin_recipe.onnx"
 REAL_MODEL = ROOT / "assets" / "model.onnx"
 
 

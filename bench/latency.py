@@ -1,12 +1,13 @@
 """Single-image latency at the model's input size: onnxruntime (the app's path) vs Keras ``predict`` vs ``tf.function``.
 
-    python -m bench.latency [--size 224] [--repeats 30] [--int8 bench/out/standin_int8.onnx]
+    python -m bench.latency [--size N] [--no-seg-head] [--no-flip-tta] [--repeats 30] [--int8 M]
 
-One Keras model (the training code's export model, random weights) is built and exported to ONNX with the
+One Keras model (the training code's export model with the trained model's recipe: input size, lesion-mask head,
+flip TTA, read from assets/model.onnx or the current defaults; random weights) is built and exported to ONNX with the
 training code's converter, so all three paths run the same weights; the output difference is reported as a check.
 Runs are interleaved round-robin so machine load affects every path alike; the table gives medians and the
-ratios of those medians. With ``--int8`` (or when the default int8 stand-in exists) the quantized model's
-latency through the app's path is measured in the same rounds.
+ratios of those medians. The exported model is also quantized to int8 (bench/quantize.py, calibrated on
+``--calib-count`` training images from ``--calib-data``) and timed through the app's path in the same rounds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,30 +29,38 @@ import numpy as np
 
 from bench.common import OUT, summarise, synthetic_batch, time_interleaved, write_result
 
-DEFAULT_INT8 = OUT / "standin_int8.onnx"
+DEFAULT_CALIBRATION_DATA = Path("/work/shared/data/busi")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--size", type=int, default=None, help="input size (default: the recipe's)")
+    parser.add_argument("--no-seg-head", action="store_true")
+    parser.add_argument("--no-flip-tta", action="store_true")
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument(
-        "--int8", type=Path, default=DEFAULT_INT8, help="int8 model to time too (if it exists)"
-    )
+    parser.add_argument("--calib-data", type=Path, default=DEFAULT_CALIBRATION_DATA, help="int8 calibration images")
+    parser.add_argument("--calib-count", type=int, default=32)
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 quantization and its timing")
     args = parser.parse_args(argv)
 
     import onnxruntime as ort
     import tensorflow as tf
 
-    from bench.standin_model import build_keras_model, export_onnx
+    from bench.standin_model import Recipe, build_keras_model, export_onnx, recipe_of
     from desktop_app.core import contract
     from desktop_app.core.inference import ModelSession
 
-    size = (args.size, args.size)
-    keras_model = build_keras_model(size)
-    onnx_path = export_onnx(keras_model, OUT / f"latency_fp32_{args.size}.onnx", size)
+    base = recipe_of()
+    recipe = Recipe(
+        args.size or base.image_size,
+        seg_head=base.seg_head and not args.no_seg_head,
+        flip_tta=base.flip_tta and not args.no_flip_tta,
+    )
+    size = recipe.size
+    keras_model = build_keras_model(recipe)
+    onnx_path = export_onnx(keras_model, OUT / f"latency_fp32_{recipe.image_size}.onnx", recipe)
     image = synthetic_batch(size, 1)
 
     app_session = ModelSession.open(onnx_path)
@@ -67,13 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         "Keras predict": lambda: keras_model.predict(image, verbose=0),
         "tf.function": lambda: graph_call(tensor),
     }
-    int8_path = args.int8 if args.int8 and args.int8.is_file() else None
-    if int8_path is not None:
+    int8_path = None
+    if not args.no_int8 and args.calib_data.is_dir():
+        from bench.quantize import quantize_model, training_images
+
+        int8_path = onnx_path.with_name(onnx_path.stem.replace("fp32", "int8") + ".onnx")
+        quantize_model(onnx_path, training_images(args.calib_data, None, args.calib_count), int8_path)
         int8_session = ModelSession.open(int8_path)
-        if int8_session.input_size == size:
-            candidates["onnxruntime int8 (app path)"] = lambda: int8_session.run(image)
-        else:
-            int8_path = None
+        candidates["onnxruntime int8 (app path)"] = lambda: int8_session.run(image)
 
     reference = keras_model.predict(image, verbose=0)[contract.OUTPUT_PROBABILITIES]
     ort_probs = app_session.run(image)[0].probabilities
@@ -86,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         entry["ratio_to_onnxruntime_app"] = round(entry["median_ms"] / baseline, 2)
     result = {
         "input_size": list(size),
+        "recipe": asdict(recipe),
         "repeats": args.repeats,
         "threads": {
             "onnxruntime_intra_op": "app setting (desktop_app.core.inference.INTRA_OP_THREADS)",
