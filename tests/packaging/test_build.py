@@ -20,6 +20,7 @@ from PIL import Image
 from desktop_app.core import contract
 from desktop_app.core.imageio import load_image
 from desktop_app.core.inference import ModelSession
+from desktop_app.core.integrity import write_sidecar
 from desktop_app.core.ood import fit_ood_statistics
 from tests.tiny_model import make_tiny_model
 
@@ -40,9 +41,14 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     images = [Image.fromarray(rng.integers(0, 255, (60, 50, 3), dtype=np.uint8)) for _ in range(12)]
     embeddings = np.stack([p.embedding for p in ModelSession.open(plain).classify(images)])
     ood = fit_ood_statistics(embeddings, n_components=4).with_threshold(embeddings)
-    return make_tiny_model(
-        folder / "model.onnx", input_size=(48, 48), seed=3, extra_metadata={contract.META_OOD: ood.to_json()}
+    model = make_tiny_model(
+        folder / "tiny_with_ood.onnx",
+        input_size=(48, 48),
+        seed=3,
+        extra_metadata={contract.META_OOD: ood.to_json()},
     )
+    write_sidecar(model)  # the bundled app refuses a model whose sidecar disagrees, so this checks it travels
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +99,7 @@ def test_bundle_has_no_training_stack(built: dict, bundle_rules: ModuleType) -> 
 def test_bundle_carries_the_model_and_icon(built: dict, model: Path) -> None:
     assets = Path(built["path"]) / "_internal" / "assets"
     assert (assets / "model.onnx").read_bytes() == model.read_bytes()
+    assert (assets / "model.onnx.sha256").read_text() == model.with_name(model.name + ".sha256").read_text()
     assert (assets / "icon.png").stat().st_size > 0
     assert not (Path(built["path"]) / "_internal" / "PySide6" / "Qt" / "translations").exists()
 
