@@ -29,5 +29,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check desktop_app training tests bench packaging
 	$(VENV)/bin/lint-imports
 
+package: $(VENV)/.dev-installed  ## build the app with PyInstaller: dist/bus-classifier/ (ONEFILE=1: dist/onefile/)
+	$(PY) packaging/build.py $(if $(ONEFILE),--onefile)
+
+bench: $(VENV)/.dev-installed  ## run every benchmark; writes bench/RESULTS.md and README's Performance table
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
