@@ -124,6 +124,8 @@ def _open_for_reading(path: Path) -> BinaryIO:
         raise ImageLoadError(f"{path.name}: is a folder, not an image file")
     if not path.exists():
         raise ImageLoadError(f"{path.name}: file not found")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise ImageLoadError(f"{path.name}: not a regular file (a pipe, socket or device), not an image")
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
     except PermissionError as error:

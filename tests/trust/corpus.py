@@ -8,6 +8,7 @@ Used by the loader tests, the batch/CLI survival tests and ``bench/fuzz_loader.p
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -206,6 +207,12 @@ def _broken_symlink(folder: Path) -> Path:
     return path
 
 
+def _fifo(folder: Path) -> Path:
+    path = folder / "pipe.png"
+    os.mkfifo(path)  # opening it for reading would block forever
+    return path
+
+
 def _truncated_dicom(folder: Path) -> Path:
     pixels = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
     path = write_dicom(folder / "truncated.dcm", pixels)
@@ -344,6 +351,7 @@ def corpus_cases() -> list[Case]:
         Case("folder_named_like_image", _folder_named_like_image, message="is a folder, not an image file"),
         Case("missing_file", lambda folder: folder / "never_written.png", message="file not found"),
         Case("dangling_symlink", _broken_symlink, message="file not found"),
+        *([Case("named_pipe", _fifo, message="not a regular file")] if hasattr(os, "mkfifo") else []),
         Case("broken_dicom", _broken_dicom, message="DICOM file holds no image"),
         Case("truncated_dicom", _truncated_dicom, message="DICOM pixel data is truncated or corrupt"),
         Case("text_named_dcm", _write("not_dicom.dcm", b"just some text\n" * 20), message="not a DICOM file"),

@@ -119,8 +119,8 @@ def _snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
     """Relative path -> (sha256, size, mtime_ns) for every file and folder under ``folder``."""
     state = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_symlink() or path.is_dir():
-            state[str(path.relative_to(folder))] = ("link-or-dir", 0, 0)
+        if path.is_symlink() or not path.is_file():
+            state[str(path.relative_to(folder))] = ("link-dir-or-pipe", 0, 0)
             continue
         data = path.read_bytes()
         state[str(path.relative_to(folder))] = (
