@@ -105,3 +105,24 @@ def test_cli_process_offline_under_an_audit_hook(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "NETWORK_ATTEMPTS=\n" in result.stderr or result.stderr.rstrip().endswith("NETWORK_ATTEMPTS=")
     assert result.stdout.count("\n") == 2 and ",ok," in result.stdout
+
+
+def test_gui_classification_offline(no_network: list[str], qtbot, tmp_path: Path) -> None:
+    """The app window classifies with sockets blocked, and never loads Qt's network module."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.ui.app import create_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import AppSettings
+
+    create_application()
+    window = MainWindow(settings=AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.load_model(make_tiny_model(tmp_path / "model.onnx"))
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=20_000):
+        window.open_paths([CASES["palette"].build(tmp_path)])
+    assert window.controller.rows()[0].ok
+    assert no_network == []
+    assert "PySide6.QtNetwork" not in sys.modules
