@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     export_parser = commands.add_parser("export", help="(re-)export a run's checkpoint to ONNX")
     export_parser.add_argument("--checkpoint", required=True, type=Path, help="runs/NAME/checkpoint.weights.h5")
     export_parser.add_argument("--out", required=True, type=Path)
+    card_parser = commands.add_parser("card", help="write MODEL_CARD.md from an exported model's metadata")
+    card_parser.add_argument("--model", required=True, type=Path)
+    card_parser.add_argument("--command", required=True, dest="reproduce", help="the command that reproduces it")
+    card_parser.add_argument("--notes", default="", help="markdown appended under 'Notes'")
+    card_parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
     from training.data import DatasetError
@@ -83,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             if args.out:
                 args.out.write_text(text + "\n")
+        elif args.command == "card":
+            from training.card import render_card
+
+            args.out.write_text(render_card(args.model, args.reproduce, args.notes), encoding="utf-8")
+            print(f"wrote {args.out}")
         else:
             from training.export import export_checkpoint
 

@@ -131,3 +131,17 @@ def test_bad_data_folder_gives_clear_error(tmp_path: Path, capsys: pytest.Captur
     code = training_main(["train", "--data", str(empty), "--out", str(tmp_path / "run"), "--weights", "none"])
     assert code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_model_card_is_written_from_metadata(trained_run: tuple[Path, Path], tmp_path: Path) -> None:
+    from desktop_app.core.integrity import verify_model
+
+    _, run_dir = trained_run
+    card = run_dir / "MODEL_CARD.md"
+    command = "python -m training train --data X --out Y"
+    assert training_main(["card", "--model", str(run_dir / "model.onnx"), "--command", command,
+                          "--out", str(card)]) == 0
+    text = card.read_text()
+    assert command in text and "not a medical device" in text
+    assert "random initialisation" in text
+    assert verify_model(run_dir / "model.onnx").verified  # the card's sha256 line matches the file

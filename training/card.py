@@ -1,0 +1,130 @@
+"""Readable model card (MODEL_CARD.md) written from an exported model's own metadata: nothing is typed twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+
+from desktop_app.core import contract
+from desktop_app.core.integrity import sha256_of_file
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pct(value: object) -> str:
+    return f"{100 * float(value):.1f} %" if isinstance(value, (int, float)) else "n/a"
+
+
+def _num(value: object, digits: int = 3) -> str:
+    return f"{float(value):.{digits}f}" if isinstance(value, (int, float)) else "n/a"
+
+
+def render_card(model_path: Path, command: str, notes: str = "") -> str:
+    """Markdown card for ``model_path``; ``command`` is the exact command that reproduces it."""
+    model = onnx.load(str(model_path), load_external_data=False)
+    meta = {prop.key: prop.value for prop in model.metadata_props}
+    labels = json.loads(meta[contract.META_LABELS])
+    training = json.loads(meta.get(contract.META_TRAINING, "{}"))
+    metrics = json.loads(meta.get(contract.META_METRICS, "{}"))
+    ood = json.loads(meta.get(contract.META_OOD, "{}"))
+    counts = training.get("data", {}).get("counts", {})
+    recipe = training.get("recipe", {})
+    timing = training.get("timing", {})
+    per_class = metrics.get("per_class", {})
+    outputs = [output.name for output in model.graph.output]
+
+    split_rows = [[name] + [str(counts.get(name, {}).get(label, "")) for label in labels]
+                  for name in ("train", "val", "test") if name in counts]
+    class_rows = [[label, _num(per_class.get(label, {}).get("precision")), _num(per_class.get(label, {}).get("recall")),
+                   _num(per_class.get(label, {}).get("f1")), str(per_class.get(label, {}).get("support", ""))]
+                  for label in labels]
+    confusion = metrics.get("confusion_matrix", [])
+    confusion_rows = [[labels[i]] + [str(v) for v in row] for i, row in enumerate(confusion)]
+    extra = metrics.get("extra_test")
+
+    parts = [
+        f"# Model card — {meta.get(contract.META_MODEL_VERSION, model_path.stem)}",
+        "",
+        "**Research tool, not a medical device.** Not for diagnosis, screening or treatment decisions.",
+        "",
+        "## Identity",
+        f"- file: `{model_path.name}` ({model_path.stat().st_size / 1e6:.1f} MB)",
+        f"- sha256: {sha256_of_file(model_path)}",
+        f"- created: {meta.get(contract.META_CREATED, '')}",
+        f"- classes (output order): {', '.join(labels)}",
+        f"- input: `{contract.INPUT_NAME}` float32 [N, {', '.join(map(str, json.loads(meta[contract.META_INPUT_SIZE])))}, 3]"
+        ", RGB 0..255",
+        f"- outputs: {', '.join(f'`{name}`' for name in outputs)}",
+        f"- preprocessing: {meta.get(contract.META_PREPROCESSING, '')}",
+        "",
+        "## Starting weights",
+        f"- {training.get('weights_origin', 'unknown')}",
+        "- Why: ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
+        "backbone was trained from scratch on the data below. The training code keeps the real `--weights imagenet` "
+        "path (Keras download with its md5 check) for machines that can reach it.",
+        "",
+        "## Data and split",
+        f"- data: {training.get('data', {}).get('root', '')} ({', '.join(f'{k} {v}' for k, v in counts.get('total', {}).items())})"
+        + (f"; extra training data: {', '.join(training['data']['extra_data'])}"
+           if training.get("data", {}).get("extra_data") else ""),
+        f"- split: {training.get('split', {}).get('method', '')}; seed {training.get('split', {}).get('seed')}; "
+        f"{counts.get('groups', '?')} groups; groups file: {training.get('split', {}).get('groups_file')}",
+        "",
+        _table(["split", *labels], split_rows) if split_rows else "",
+        "",
+        "## Recipe",
+        "```",
+        command,
+        "```",
+        "",
+        ", ".join(f"{key}={value}" for key, value in recipe.items() if key not in ("data", "out", "masks", "groups",
+                                                                                  "extra_data")),
+        "",
+        f"Training wall time: {timing.get('train_wall_seconds', 'n/a')} s "
+        f"({timing.get('stage2_finetune_seconds_per_epoch', 'n/a')} s per fine-tune epoch, "
+        f"{timing.get('stage2_finetune_images_per_second', 'n/a')} images/s); best epoch {timing.get('best_epoch')}.",
+        "",
+        f"## Held-out test metrics (own group-aware split, n = {metrics.get('n', '?')})",
+        f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "
+        f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}",
+        f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
+        f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after",
+        "",
+        _table(["class", "precision", "recall", "F1", "support"], class_rows),
+        "",
+        "Confusion matrix (rows = true class, columns = predicted):",
+        "",
+        _table(["", *labels], confusion_rows) if confusion_rows else "",
+        "",
+    ]
+    if extra:
+        parts += [
+            f"Other scanners (BUS-BRA held-out patients, n = {extra.get('n')}, benign/malignant only): accuracy "
+            f"{_pct(extra.get('accuracy'))}, macro ROC-AUC {_num(extra.get('macro_roc_auc'))}.",
+            "",
+        ]
+    parts += [
+        "## Out-of-distribution check",
+        f"- {ood.get('method', 'none')}; threshold {_num(ood.get('threshold'))} lets "
+        f"{_pct(ood.get('pass_rate'))} of validation images pass; held-out test pass rate "
+        f"{_pct(metrics.get('ood_test_pass_rate'))}.",
+        "",
+        "## Export",
+        f"- tf2onnx {training.get('framework', {}).get('tf2onnx', '')}, opset "
+        f"{training.get('framework', {}).get('opset', '')}; Keras vs onnxruntime max |Δp| on validation images: "
+        f"{meta.get(contract.META_PARITY, 'n/a')}",
+        "",
+        "## Limitations",
+        "- Trained on few images from few scanners; performance on other devices, populations and image "
+        "settings is unknown. The held-out figures above come from one split of the same data sets.",
+        "- The heatmap shows what drove the score, not a lesion outline.",
+    ]
+    if notes:
+        parts += ["", "## Notes", notes]
+    return "\n".join(parts) + "\n"
