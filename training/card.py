@@ -58,23 +58,23 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         f"- sha256: {sha256_of_file(model_path)}",
         f"- created: {meta.get(contract.META_CREATED, '')}",
         f"- classes (output order): {', '.join(labels)}",
-        f"- input: `{contract.INPUT_NAME}` float32 [N, {', '.join(map(str, json.loads(meta[contract.META_INPUT_SIZE])))}, 3]"
-        ", RGB 0..255",
+        (f"- input: `{contract.INPUT_NAME}` float32 [N, {', '.join(map(str, json.loads(meta[contract.META_INPUT_SIZE])))}, 3]"
+        ", RGB 0..255"),
         f"- outputs: {', '.join(f'`{name}`' for name in outputs)}",
         f"- preprocessing: {meta.get(contract.META_PREPROCESSING, '')}",
         "",
         "## Starting weights",
         f"- {training.get('weights_origin', 'unknown')}",
-        "- Why: ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
+        ("- Why: ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
         "backbone was trained from scratch on the data below. The training code keeps the real `--weights imagenet` "
-        "path (Keras download with its md5 check) for machines that can reach it.",
+        "path (Keras download with its md5 check) for machines that can reach it."),
         "",
         "## Data and split",
         f"- data: {training.get('data', {}).get('root', '')} ({', '.join(f'{k} {v}' for k, v in counts.get('total', {}).items())})"
         + (f"; extra training data: {', '.join(training['data']['extra_data'])}"
            if training.get("data", {}).get("extra_data") else ""),
-        f"- split: {training.get('split', {}).get('method', '')}; seed {training.get('split', {}).get('seed')}; "
-        f"{counts.get('groups', '?')} groups; groups file: {training.get('split', {}).get('groups_file')}",
+        (f"- split: {training.get('split', {}).get('method', '')}; seed {training.get('split', {}).get('seed')}; "
+        f"{counts.get('groups', '?')} groups; groups file: {training.get('split', {}).get('groups_file')}"),
         "",
         _table(["split", *labels], split_rows) if split_rows else "",
         "",
@@ -86,15 +86,15 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         ", ".join(f"{key}={value}" for key, value in recipe.items() if key not in ("data", "out", "masks", "groups",
                                                                                   "extra_data")),
         "",
-        f"Training wall time: {timing.get('train_wall_seconds', 'n/a')} s "
+        (f"Training wall time: {timing.get('train_wall_seconds', 'n/a')} s "
         f"({timing.get('stage2_finetune_seconds_per_epoch', 'n/a')} s per fine-tune epoch, "
-        f"{timing.get('stage2_finetune_images_per_second', 'n/a')} images/s); best epoch {timing.get('best_epoch')}.",
+        f"{timing.get('stage2_finetune_images_per_second', 'n/a')} images/s); best epoch {timing.get('best_epoch')}."),
         "",
         f"## Held-out test metrics (own group-aware split, n = {metrics.get('n', '?')})",
-        f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "
-        f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}",
-        f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
-        f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after",
+        (f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "
+        f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}"),
+        (f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
+        f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"),
         "",
         _table(["class", "precision", "recall", "F1", "support"], class_rows),
         "",
@@ -105,24 +105,24 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
     ]
     if extra:
         parts += [
-            f"Other scanners (BUS-BRA held-out patients, n = {extra.get('n')}, benign/malignant only): accuracy "
-            f"{_pct(extra.get('accuracy'))}, macro ROC-AUC {_num(extra.get('macro_roc_auc'))}.",
+            (f"Other scanners (BUS-BRA held-out patients, n = {extra.get('n')}, benign/malignant only): accuracy "
+            f"{_pct(extra.get('accuracy'))}, macro ROC-AUC {_num(extra.get('macro_roc_auc'))}."),
             "",
         ]
     parts += [
         "## Out-of-distribution check",
-        f"- {ood.get('method', 'none')}; threshold {_num(ood.get('threshold'))} lets "
+        (f"- {ood.get('method', 'none')}; threshold {_num(ood.get('threshold'))} lets "
         f"{_pct(ood.get('pass_rate'))} of validation images pass; held-out test pass rate "
-        f"{_pct(metrics.get('ood_test_pass_rate'))}.",
+        f"{_pct(metrics.get('ood_test_pass_rate'))}."),
         "",
         "## Export",
-        f"- tf2onnx {training.get('framework', {}).get('tf2onnx', '')}, opset "
+        (f"- tf2onnx {training.get('framework', {}).get('tf2onnx', '')}, opset "
         f"{training.get('framework', {}).get('opset', '')}; Keras vs onnxruntime max |Δp| on validation images: "
-        f"{meta.get(contract.META_PARITY, 'n/a')}",
+        f"{meta.get(contract.META_PARITY, 'n/a')}"),
         "",
         "## Limitations",
-        "- Trained on few images from few scanners; performance on other devices, populations and image "
-        "settings is unknown. The held-out figures above come from one split of the same data sets.",
+        ("- Trained on few images from few scanners; performance on other devices, populations and image "
+        "settings is unknown. The held-out figures above come from one split of the same data sets."),
         "- The heatmap shows what drove the score, not a lesion outline.",
     ]
     if notes:
