@@ -12,10 +12,10 @@ from PIL import Image
 
 pytest.importorskip("tensorflow")
 
-from desktop_app.core import contract  # noqa: E402
-from desktop_app.core.inference import ModelSession  # noqa: E402
-from desktop_app.core.ood import OodStatistics  # noqa: E402
-from training.__main__ import main as training_main  # noqa: E402
+from desktop_app.core import contract
+from desktop_app.core.inference import ModelSession
+from desktop_app.core.ood import OodStatistics
+from training.__main__ import main as training_main
 
 CLASSES = ("benign", "malignant", "normal")
 SIZE = 32
@@ -54,7 +54,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_run_folder_has_report_split_and_config(trained_run: tuple[Path, Path]) -> None:
-    data, run_dir = trained_run
+    _, run_dir = trained_run
     for name in ("model.onnx", "model.onnx.sha256", "split.csv", "config.json", "metrics.json",
                  "checkpoint.weights.h5", "history.json"):
         assert (run_dir / name).is_file(), name
@@ -116,7 +116,7 @@ def test_evaluate_scores_the_onnx_model(trained_run: tuple[Path, Path], tmp_path
 
 
 def test_export_reproduces_the_trained_model(trained_run: tuple[Path, Path], tmp_path: Path) -> None:
-    data, run_dir = trained_run
+    _, run_dir = trained_run
     out = tmp_path / "again.onnx"
     assert training_main(["export", "--checkpoint", str(run_dir / "checkpoint.weights.h5"), "--out", str(out)]) == 0
     batch = np.random.default_rng(2).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)

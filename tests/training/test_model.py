@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-import keras  # noqa: E402
+import keras
 
-from training.model import IMAGENET_NOTOP_MD5, ClassifierModels, ModelSpec, WeightsError  # noqa: E402
+from training.model import IMAGENET_NOTOP_MD5, ClassifierModels, ModelSpec, WeightsError
 
 SIZE = (32, 32)
 
