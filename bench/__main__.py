@@ -118,7 +118,10 @@ def render() -> str:
     if throughput:
         over, seq = throughput["overlapped"], throughput["sequential"]
         lines += [
-            f"### Folder throughput, end to end ({throughput['images']} synthetic PNGs: decode, resize, infer, CSV)",
+            (
+                f"### Folder throughput, end to end ({throughput['images']} synthetic PNGs: decode, resize, infer, CSV; "
+                f"{throughput.get('chunk_size', '?')} images per inference, median of {throughput['repeats']} runs)"
+            ),
             "",
             "| Mode | Images/s (median) | Peak RSS MB (whole process, after all images) |",
             "|---|---|---|",
@@ -273,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         if "latency" in chosen:
             run("latency", "--repeats", str(args.repeats), "--calib-data", str(args.data))
         if "throughput" in chosen:
-            run("throughput")
+            run("throughput", "--repeats", "3")
         if "package" in chosen:
             run("package")
         if "training_throughput" in chosen:

@@ -1,6 +1,6 @@
 """Folder throughput end to end (decode, resize, infer, CSV) and peak memory, through the app's batch API.
 
-    python -m bench.throughput [--model M] [--n 500] [--repeats 1]
+    python -m bench.throughput [--model M] [--n 500] [--repeats 1] [--chunk-size K] [--workers W] [--name N]
 
 Writes ``--n`` synthetic ultrasound-like PNGs (grey, 560x440 and a few other sizes) to a temporary folder, then in
 a fresh child process per run: opens the model, classifies the folder with ``desktop_app.core.batch.classify_files``
@@ -43,13 +43,13 @@ def write_images(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def child(model: Path, folder: Path, mode: str, csv_path: Path, workers: int) -> dict:
+def child(model: Path, folder: Path, mode: str, csv_path: Path, workers: int, chunk_size: int) -> dict:
     """One measured run (in its own process, so peak memory is this run's)."""
     import numpy as np
 
     from desktop_app.core.batch import BatchRow, classify_files, write_csv
     from desktop_app.core.imageio import iter_image_files, load_image
-    from desktop_app.core.inference import DEFAULT_CHUNK_SIZE, ModelSession
+    from desktop_app.core.inference import ModelSession
     from desktop_app.core.preprocessing import preprocess
 
     session = ModelSession.open(model)
@@ -57,15 +57,15 @@ def child(model: Path, folder: Path, mode: str, csv_path: Path, workers: int) ->
     files = list(iter_image_files([folder]))
     start = time.perf_counter()
     if mode == "overlapped":
-        rows = classify_files(session, files, decode_workers=workers)
+        rows = classify_files(session, files, chunk_size=chunk_size, decode_workers=workers)
         count = write_csv(rows, session.labels, csv_path)
     else:
 
         def sequential_rows():
-            for begin in range(0, len(files), DEFAULT_CHUNK_SIZE):
-                chunk = files[begin : begin + DEFAULT_CHUNK_SIZE]
+            for begin in range(0, len(files), chunk_size):
+                chunk = files[begin : begin + chunk_size]
                 batch = np.stack([preprocess(load_image(p), session.input_size) for p in chunk])
-                for offset, prediction in enumerate(session.run(batch)):
+                for offset, prediction in enumerate(session.run(batch, chunk_size)):
                     yield BatchRow(begin + offset, chunk[offset], prediction=prediction)
 
         count = write_csv(sequential_rows(), session.labels, csv_path)
@@ -78,7 +78,7 @@ def child(model: Path, folder: Path, mode: str, csv_path: Path, workers: int) ->
     }
 
 
-def run_child(model: Path, folder: Path, mode: str, workers: int) -> dict:
+def run_child(model: Path, folder: Path, mode: str, workers: int, chunk_size: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         command = [
             sys.executable,
@@ -94,6 +94,8 @@ def run_child(model: Path, folder: Path, mode: str, workers: int) -> dict:
             str(Path(scratch) / "results.csv"),
             "--workers",
             str(workers),
+            "--chunk-size",
+            str(chunk_size),
         ]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -109,17 +111,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=1, help="runs per mode (median reported)")
     parser.add_argument("--workers", type=int, default=None, help="decode threads (default: the app's)")
+    parser.add_argument("--name", default="throughput", help="result file bench/out/<name>.json")
+    parser.add_argument(
+        "--chunk-size", type=int, default=None, help="images per inference (default: the app's)"
+    )
     parser.add_argument("--child", choices=("overlapped", "sequential"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from desktop_app.core.batch import DEFAULT_DECODE_WORKERS
+    from desktop_app.core.inference import DEFAULT_CHUNK_SIZE
 
     workers = args.workers or DEFAULT_DECODE_WORKERS
+    chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
     model = args.model or default_model()
     if args.child:
-        print(json.dumps(child(model, args.folder, args.child, args.csv, workers)))
+        print(json.dumps(child(model, args.folder, args.child, args.csv, workers, chunk_size)))
         return 0
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict]] = {"overlapped": [], "sequential": []}
         for _ in range(args.repeats):
             for mode, results in runs.items():  # interleaved, so load changes hit both
-                results.append(run_child(model, folder, mode, workers))
+                results.append(run_child(model, folder, mode, workers, chunk_size))
     summary = {}
     for mode, results in runs.items():
         summary[mode] = {
@@ -143,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         "model": str(model),
         "images": args.n,
         "decode_workers": workers,
+        "chunk_size": chunk_size,
         "repeats": args.repeats,
         "cpu_count": os.cpu_count(),
         **summary,
     }
-    print(write_result("throughput", result))
+    print(write_result(args.name, result))
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2, default=str))
     return 0
 
