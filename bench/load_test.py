@@ -82,6 +82,21 @@ class RssSampler(threading.Thread):
         }
 
 
+def disable_ort_spinning() -> None:
+    """Make every onnxruntime session of this process idle-wait instead of spin (an experiment, not app code)."""
+    import onnxruntime
+
+    original = onnxruntime.SessionOptions
+
+    class NoSpinOptions(original):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self.add_session_config_entry("session.inter_op.allow_spinning", "0")
+
+    onnxruntime.SessionOptions = NoSpinOptions
+
+
 def write_folder(folder: Path, n: int, bad_every: int) -> dict[str, int]:
     """``n`` synthetic scans plus damaged files; returns the counts."""
     from desktop_app.__main__ import synthetic_image
@@ -220,19 +235,31 @@ def main(argv: list[str] | None = None) -> int:
         "--bad-every", type=int, default=50, help="one damaged file per this many images (0: none)"
     )
     parser.add_argument("--phases", nargs="+", choices=("core", "gui"), default=["core", "gui"])
+    parser.add_argument(
+        "--ort-no-spin",
+        action="store_true",
+        help="experiment: turn off onnxruntime's intra-op thread spinning (session.intra_op.allow_spinning=0)",
+    )
     parser.add_argument("--run-phase", choices=("core", "gui"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     model = (args.model or default_model()).resolve()
 
     if args.run_phase:  # child process: one phase, JSON on the last line of stdout
+        if args.ort_no_spin:
+            disable_ort_spinning()
         runner = run_core if args.run_phase == "core" else run_gui
         print(json.dumps(runner(model, args.folder)))
         return 0
 
     if not model.exists():
         raise SystemExit(f"model not found: {model} (pass --model, or run bench/standin_model.py)")
-    report: dict[str, object] = {"model": str(model), "cpu_count": os.cpu_count()}
+    report: dict[str, object] = {
+        "model": str(model),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+        "ort_intra_op_spinning": not args.ort_no_spin,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
@@ -249,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                     phase,
                     "--folder",
                     str(folder),
+                    *(["--ort-no-spin"] if args.ort_no_spin else []),
                 ],
                 check=False,
                 capture_output=True,
