@@ -130,6 +130,9 @@ def quantize_model(
         # Shape inference and graph optimisation (folds BatchNorm into Conv where possible) before quantizing.
         quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
         prepared_proto = onnx.load(str(prepared))
+        for index, node in enumerate(prepared_proto.graph.node):
+            node.name = node.name or f"{node.op_type}_{index}"  # exclusion works by node name
+        onnx.save(prepared_proto, str(prepared))
         excluded = head_nodes(prepared_proto, output_names) if exclude_head else []
         reader = ImageCalibrationReader(calibration_images, input_size)
         quantize_static(
@@ -177,13 +180,13 @@ def head_nodes(proto, output_names: Sequence[str]) -> list[str]:
     producers = {output: node for node in proto.graph.node for output in node.output}
     excluded: list[str] = []
     frontier = [name for name in output_names if name == contract.OUTPUT_PROBABILITIES]
-    seen: set[str] = set()
+    seen: set[int] = set()
     while frontier:
         tensor = frontier.pop()
         node = producers.get(tensor)
-        if node is None or node.name in seen:
+        if node is None or id(node) in seen:
             continue
-        seen.add(node.name)
+        seen.add(id(node))
         if node.op_type in ("Conv", "Concat", "Relu", "AveragePool", "MaxPool", "BatchNormalization"):
             continue  # the backbone starts here
         excluded.append(node.name)
