@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from desktop_app.core.imageio import ImageLoadError, iter_image_files, load_image
 from desktop_app.core.inference import ModelSession
+from desktop_app.core.ood import fit_ood_statistics
 
 WORDS = [
     "patient",
@@ -230,15 +231,17 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def score_images(session: ModelSession, images: Iterator[Image.Image] | list[Image.Image]) -> np.ndarray:
-    scores: list[float] = []
-    for chunk in _chunks(list(images), 16):
-        scores.extend(float(p.ood_score) for p in session.classify(list(chunk)))
-    return np.asarray(scores)
+def embed_images(session: ModelSession, images: list[Image.Image]) -> np.ndarray:
+    """The model's ``embedding`` output for each image, [N, D]."""
+    rows: list[np.ndarray] = []
+    for chunk in _chunks(images, 16):
+        rows.extend(p.embedding for p in session.classify(list(chunk)))
+    return np.stack(rows) if rows else np.zeros((0, 1))
 
 
-def score_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
-    scores: list[float] = []
+def embed_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
+    """Embeddings of the readable files among ``paths``, and the messages of the unreadable ones."""
+    rows: list[np.ndarray] = []
     failures: list[str] = []
     for chunk in _chunks(paths, 16):
         images = []
@@ -247,25 +250,96 @@ def score_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, l
                 images.append(load_image(path))
             except ImageLoadError as error:
                 failures.append(str(error))
-        scores.extend(float(p.ood_score) for p in session.classify(images))
-    return np.asarray(scores), failures
+        rows.extend(p.embedding for p in session.classify(images))
+    return (np.stack(rows) if rows else np.zeros((0, 1))), failures
 
 
 def summary(scores: np.ndarray, threshold: float, flagged_is_good: bool) -> dict[str, object]:
+    if not len(scores):
+        return {"n": 0}
     flagged = scores > threshold
+    rate = float(np.mean(flagged if flagged_is_good else ~flagged))
     return {
         "n": len(scores),
-        ("detection_rate" if flagged_is_good else "pass_rate"): round(
-            float(np.mean(flagged if flagged_is_good else ~flagged)), 4
-        )
-        if len(scores)
-        else None,
-        "score_median": round(float(np.median(scores)), 3) if len(scores) else None,
-        "score_p5_p95": [round(float(v), 3) for v in np.percentile(scores, [5, 95])] if len(scores) else None,
+        ("detection_rate" if flagged_is_good else "pass_rate"): round(rate, 4),
+        "score_median": round(float(np.median(scores)), 3),
+        "score_p5_p95": [round(float(v), 3) for v in np.percentile(scores, [5, 95])],
     }
 
 
-def evaluate(model: Path, data: Path, split: Path | None, per_category: int, seed: int) -> dict[str, object]:
+# ---- alternative scores, for --compare-methods (fitted on train, thresholded on val) ---------------------------
+
+
+def _mahalanobis_only(train: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    statistics = fit_ood_statistics(train)
+    mean, components = np.asarray(statistics.mean), np.asarray(statistics.components)
+    variances = np.asarray(statistics.variances)
+    return lambda x: np.sqrt(np.sum(((x - mean) @ components.T) ** 2 / variances, axis=1))
+
+
+def _residual_only(train: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    statistics = fit_ood_statistics(train)
+    mean, components = np.asarray(statistics.mean), np.asarray(statistics.components)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        centred = x - mean
+        return np.sum(centred**2, axis=1) - np.sum((centred @ components.T) ** 2, axis=1)
+
+    return score
+
+
+def _standardised_sum(train: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Mahalanobis and residual each z-scored on the training set, then added (both count equally)."""
+    mahalanobis, residual = _mahalanobis_only(train), _residual_only(train)
+    m, r = mahalanobis(train), residual(train)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        return (mahalanobis(x) - m.mean()) / m.std() + (residual(x) - r.mean()) / r.std()
+
+    return score
+
+
+def _knn_cosine(train: np.ndarray, k: int = 5) -> Callable[[np.ndarray], np.ndarray]:
+    """Cosine distance to the k-th nearest training embedding."""
+    unit = train / np.linalg.norm(train, axis=1, keepdims=True).clip(1e-9)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        similarities = (x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-9)) @ unit.T
+        return 1.0 - np.sort(similarities, axis=1)[:, -k]
+
+    return score
+
+
+ALTERNATIVES: dict[str, Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "stored_method_refitted": lambda train: fit_ood_statistics(train).score,
+    "mahalanobis_only": _mahalanobis_only,
+    "residual_only": _residual_only,
+    "mahalanobis_plus_residual_standardised": _standardised_sum,
+    "knn5_cosine": _knn_cosine,
+}
+
+
+def compare_methods(
+    train: np.ndarray, val: np.ndarray, test: np.ndarray, foreign: dict[str, np.ndarray], pass_rate: float
+) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for name, fit in ALTERNATIVES.items():
+        score = fit(train)
+        threshold = float(np.quantile(score(val), pass_rate))
+        per_kind = {kind: round(float(np.mean(score(x) > threshold)), 4) for kind, x in foreign.items()}
+        results[name] = {
+            "test_pass_rate": round(float(np.mean(score(test) <= threshold)), 4),
+            "foreign_detection_overall": round(
+                float(np.mean([score(x) > threshold for x in foreign.values()])), 4
+            ),
+            "foreign_detection": per_kind,
+        }
+    return results
+
+
+def evaluate(
+    model: Path, data: Path, split: Path | None, per_category: int, seed: int, compare: bool = False
+) -> dict[str, object]:
     started = time.perf_counter()
     session = ModelSession.open(model)
     statistics = session.info.ood
@@ -281,23 +355,33 @@ def evaluate(model: Path, data: Path, split: Path | None, per_category: int, see
         if split
         else f"ALL images under {data} (not a held-out figure: training images included)",
     }
-    test_scores, failures = score_files(session, in_distribution_paths(data, split, "test"))
-    report["in_distribution_test"] = summary(test_scores, threshold, flagged_is_good=False)
+    test, failures = embed_files(session, in_distribution_paths(data, split, "test"))
+    report["in_distribution_test"] = summary(statistics.score(test), threshold, flagged_is_good=False)
     if failures:
         report["in_distribution_unreadable"] = failures
+    val = None
     if split is not None:
-        val_scores, _ = score_files(session, in_distribution_paths(data, split, "val"))
-        report["in_distribution_val"] = summary(val_scores, threshold, flagged_is_good=False)
+        val, _ = embed_files(session, in_distribution_paths(data, split, "val"))
+        report["in_distribution_val"] = summary(statistics.score(val), threshold, flagged_is_good=False)
 
     rng = np.random.default_rng(seed)
-    foreign: dict[str, object] = {}
-    all_foreign: list[np.ndarray] = []
-    for kind, generate in FOREIGN_KINDS.items():
-        scores = score_images(session, [generate(rng) for _ in range(per_category)])
-        all_foreign.append(scores)
-        foreign[kind] = summary(scores, threshold, flagged_is_good=True)
-    report["foreign"] = foreign
-    report["foreign_overall"] = summary(np.concatenate(all_foreign), threshold, flagged_is_good=True)
+    foreign = {
+        kind: embed_images(session, [generate(rng) for _ in range(per_category)])
+        for kind, generate in FOREIGN_KINDS.items()
+    }
+    report["foreign"] = {
+        kind: summary(statistics.score(x), threshold, flagged_is_good=True) for kind, x in foreign.items()
+    }
+    report["foreign_overall"] = summary(
+        statistics.score(np.concatenate(list(foreign.values()))), threshold, flagged_is_good=True
+    )
+    if compare:
+        if split is None or val is None:
+            raise SystemExit(
+                "--compare-methods needs --split (train rows to fit, val rows to set thresholds)"
+            )
+        train, _ = embed_files(session, in_distribution_paths(data, split, "train"))
+        report["method_comparison"] = compare_methods(train, val, test, foreign, statistics.pass_rate or 0.95)
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -313,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     parser.add_argument(
+        "--compare-methods",
+        action="store_true",
+        help="also refit alternative OOD scores on the split's train rows and compare them (needs --split)",
+    )
+    parser.add_argument(
         "--save-examples", type=Path, help="write one example of each foreign kind here (PNG)"
     )
     args = parser.parse_args(argv)
@@ -321,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(args.seed)
         for kind, generate in FOREIGN_KINDS.items():
             generate(rng).save(args.save_examples / f"{kind}.png")
-    report = evaluate(args.model, args.data, args.split, args.per_category, args.seed)
+    report = evaluate(args.model, args.data, args.split, args.per_category, args.seed, args.compare_methods)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
