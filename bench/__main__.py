@@ -27,7 +27,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 README = ROOT / "README.md"
 README_BEGIN = "<!-- bench:begin (written by python -m bench) -->"
 README_END = "<!-- bench:end -->"
-BENCHES = ("latency", "throughput", "package", "training_throughput", "compare_models")
+BENCHES = ("latency", "throughput", "memory_options", "package", "training_throughput", "compare_models")
 TARGETS = {
     "latency_int8_ms": 15.0,
     "throughput_images_per_s": 28.0,
@@ -141,6 +141,24 @@ def render() -> str:
             ),
             "",
         ]
+
+    memory = results["memory_options"]
+    if memory:
+        lines += [
+            (
+                f"### Inference memory vs chunk size and onnxruntime arena ({memory['images']} images per config, "
+                "onnxruntime session alone, each config in a fresh process)"
+            ),
+            "",
+            "| Images per run | CPU memory arena | Images/s | Peak RSS MB |",
+            "|---|---|---|---|",
+        ]
+        for row in memory["configs"]:
+            lines.append(
+                f"| {row['chunk']} | {'on' if row['arena'] else 'off'} | {row['images_per_s']:.1f} | "
+                f"{row['peak_rss_mb']:.0f} |"
+            )
+        lines.append("")
 
     package = results["package"]
     if package:
@@ -277,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             run("latency", "--repeats", str(args.repeats), "--calib-data", str(args.data))
         if "throughput" in chosen:
             run("throughput", "--repeats", "3")
+        if "memory_options" in chosen:
+            run("memory_options")
         if "package" in chosen:
             run("package")
         if "training_throughput" in chosen:
