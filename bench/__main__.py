@@ -142,6 +142,23 @@ def render() -> str:
             "",
         ]
 
+    variants = sorted(OUT.glob("throughput_*.json"))
+    if variants:
+        lines += [
+            "Other chunk sizes, same benchmark (`python -m bench.throughput --chunk-size K --name throughput_chunkK`):",
+            "",
+            "| Images per inference | Overlapped images/s | Peak RSS MB | Load avg | Measured |",
+            "|---|---|---|---|---|",
+        ]
+        for path in variants:
+            variant = json.loads(path.read_text())
+            lines.append(
+                f"| {variant.get('chunk_size')} | {variant['overlapped']['images_per_s_median']:.1f} | "
+                f"{variant['overlapped']['peak_rss_mb_max']:.0f} | {variant['machine']['load_average_1m']} | "
+                f"{variant['machine']['date_utc']} |"
+            )
+        lines.append("")
+
     memory = results["memory_options"]
     if memory:
         lines += [
