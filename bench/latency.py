@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seg-head", action="store_true")
     parser.add_argument("--no-flip-tta", action="store_true")
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--calib-data", type=Path, default=DEFAULT_CALIBRATION_DATA, help="int8 calibration images")
+    parser.add_argument(
+        "--calib-data", type=Path, default=DEFAULT_CALIBRATION_DATA, help="int8 calibration images"
+    )
     parser.add_argument("--calib-count", type=int, default=32)
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 quantization and its timing")
     args = parser.parse_args(argv)
