@@ -180,9 +180,10 @@ def _grey_to_uint8(dataset: Any, pixels: np.ndarray, invert: bool) -> np.ndarray
 
     stored_bits = int(dataset.get("BitsStored", dataset.get("BitsAllocated", 8)) or 8)
     signed = int(dataset.get("PixelRepresentation", 0) or 0) == 1
-    has_modality = (
-        "RescaleSlope" in dataset or "RescaleIntercept" in dataset or "ModalityLUTSequence" in dataset
-    )
+    slope = float(dataset.get("RescaleSlope", 1) or 1)
+    intercept = float(dataset.get("RescaleIntercept", 0) or 0)
+    # An identity rescale (slope 1, intercept 0, common in ultrasound exports) changes nothing.
+    has_modality = (slope, intercept) != (1.0, 0.0) or "ModalityLUTSequence" in dataset
     has_voi_lut = "VOILUTSequence" in dataset
     has_window = "WindowCenter" in dataset and "WindowWidth" in dataset
 

@@ -33,6 +33,12 @@ def test_monochrome2_8bit_is_used_as_stored(tmp_path: Path) -> None:
     assert np.array_equal(_grey(load_image(write_dicom(tmp_path / "m2.dcm", pixels))), pixels)
 
 
+def test_identity_rescale_keeps_8bit_values_as_stored(tmp_path: Path) -> None:
+    pixels = np.array([[20, 40, 60, 80]], dtype=np.uint8)
+    path = write_dicom(tmp_path / "id.dcm", pixels, extra={"RescaleSlope": 1, "RescaleIntercept": 0})
+    assert np.array_equal(_grey(load_image(path)), pixels)  # not stretched to 0..255
+
+
 def test_monochrome1_is_inverted(tmp_path: Path) -> None:
     pixels = np.array([[0, 17, 128, 255], [3, 90, 200, 254]], dtype=np.uint8)
     path = write_dicom(tmp_path / "m1.dcm", pixels, photometric="MONOCHROME1")
