@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -56,6 +57,8 @@ _VERIFY_SIDE = 112
 _TEMPLATE_FRACTION = 0.6
 #: Band-pass filter (difference of Gaussians) sigmas, in working-resolution pixels.
 _BANDPASS_SIGMAS = (0.8, 3.0)
+#: Band-pass values are softly clipped at this many robust standard deviations (see :func:`_bandpass`).
+_CLIP_SPREADS = 2.5
 #: Coarse check (half the working resolution) a pair must pass before the fine one.
 _COARSE_THRESHOLD = 0.5
 #: Coarse score at the plain scales from which the scale ladder is also tried (a re-cropped and rescaled copy
@@ -63,6 +66,8 @@ _COARSE_THRESHOLD = 0.5
 _LADDER_GATE = 0.35
 #: Coarse score above which the plain scale is taken as right (a 10% wrong scale scores about 0.45-0.65).
 _ALIGNED = 0.8
+#: Grid of tiles whose median NCC must also pass (see :func:`_tile_agreement`).
+_AGREEMENT_TILES = 3
 #: Band-pass NCC at working resolution above which two images are copies of one frame (values below the coarse
 #: threshold act as it). On BUSI every reference copy pair passes at 0.64 while the only extra pairs found are
 #: true copies; 0.55 starts joining different frames, 0.75 loses copies (training/SPLIT_CHECK.md).
@@ -133,8 +138,18 @@ def _gaussian_blur(array: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _bandpass(array: np.ndarray) -> np.ndarray:
+    """Difference of Gaussians, softly clipped at a few robust standard deviations.
+
+    The clipping bounds what any one pixel adds to a correlation, so a few strong edges (calipers, text, a pasted
+    box) cannot outweigh the texture: copies of one frame still match everywhere, different scans do not.
+    """
     low, high = _BANDPASS_SIGMAS
-    return np.ascontiguousarray(_gaussian_blur(array, low) - _gaussian_blur(array, high), dtype=np.float32)
+    band = _gaussian_blur(array, low) - _gaussian_blur(array, high)
+    spread = 1.4826 * float(np.median(np.abs(band - np.median(band))))
+    if spread > 1e-6:
+        limit = _CLIP_SPREADS * spread
+        band = limit * np.tanh(band / limit)
+    return np.ascontiguousarray(band, dtype=np.float32)
 
 
 def _resize_array(array: np.ndarray, scale: float) -> np.ndarray:
@@ -226,16 +241,18 @@ class _SearchImage:
         )
 
 
-def _best_ncc(search: _SearchImage, template: np.ndarray) -> float:
-    """Highest normalised cross-correlation of ``template`` over every position fully inside ``search``."""
+def _best_ncc(search: _SearchImage, template: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """Highest normalised cross-correlation of ``template`` over every position fully inside ``search``, and the
+    (row, column) of that position; (-1, (0, 0)) when there is none."""
+    nothing = (-1.0, (0, 0))
     search_height, search_width = search.array.shape
     height, width = template.shape
     if height > search_height or width > search_width or height < 4 or width < 4:
-        return -1.0
+        return nothing
     centred = template.astype(np.float32) - np.float32(template.mean())
     template_norm = float(np.linalg.norm(centred))
     if template_norm < 1e-6 * math.sqrt(centred.size):
-        return -1.0
+        return nothing
     product = search.spectrum * np.conj(np.fft.rfft2(centred, s=search.fft_shape))
     numerator = np.fft.irfft2(product, s=search.fft_shape)[: search_height - height + 1, : search_width - width + 1]
     sums, squares = search.window_sums(height, width)
@@ -243,9 +260,32 @@ def _best_ncc(search: _SearchImage, template: np.ndarray) -> float:
     # Windows much flatter than the template (black borders) cannot hold a copy of it.
     usable = variance > 0.01 * (template_norm**2)
     if not usable.any():
-        return -1.0
-    ncc = numerator[usable] / (np.sqrt(variance[usable]) * template_norm)
-    return float(ncc.max())
+        return nothing
+    ncc = np.where(usable, numerator / (np.sqrt(np.maximum(variance, 1e-12)) * template_norm), -1.0)
+    row, column = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+    return float(ncc[row, column]), (int(row), int(column))
+
+
+def _tile_agreement(template: np.ndarray, window: np.ndarray, tiles: int = _AGREEMENT_TILES) -> float:
+    """Median NCC over a tiles x tiles grid of two aligned patches (tiles with little texture are left out).
+
+    Copies of one frame agree everywhere; two different scans that share one strong feature (a pasted box, an
+    overlay) correlate well as a whole but not tile by tile.
+    """
+    height, width = template.shape
+    rows = np.linspace(0, height, tiles + 1).astype(int)
+    columns = np.linspace(0, width, tiles + 1).astype(int)
+    overall = float(np.std(template))
+    scores = []
+    for top, bottom in itertools.pairwise(rows):
+        for left, right in itertools.pairwise(columns):
+            first = template[top:bottom, left:right].astype(np.float64).ravel()
+            second = window[top:bottom, left:right].astype(np.float64).ravel()
+            first, second = first - first.mean(), second - second.mean()
+            if first.size < 4 or first.std() < 0.2 * overall or second.std() < 1e-9:
+                continue
+            scores.append(float(first @ second / (np.linalg.norm(first) * np.linalg.norm(second))))
+    return float(np.median(scores)) if len(scores) >= 3 else -1.0
 
 
 def _central_array(array: np.ndarray, fraction: float) -> np.ndarray:
@@ -278,57 +318,76 @@ def _candidate_scales(
     return distinct
 
 
-def _registration_score(
-    first: _SearchImage, second: _SearchImage, scales: Sequence[float]
-) -> tuple[float, float]:
-    """(NCC, scale) of the best alignment of two band-pass filtered images over ``scales`` and every shift.
+@dataclass(frozen=True)
+class _Match:
+    """The best alignment found: its NCC, the scale, and the two aligned patches."""
+
+    score: float
+    scale: float
+    template: np.ndarray
+    window: np.ndarray
+
+    def agreement(self) -> float:
+        return _tile_agreement(self.template, self.window)
+
+
+_NO_MATCH = _Match(-1.0, 1.0, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+
+
+def _registration_score(first: _SearchImage, second: _SearchImage, scales: Sequence[float]) -> _Match:
+    """The best alignment of two band-pass filtered images over ``scales`` and every shift.
 
     ``first`` is rescaled by each scale and its central part is searched in ``second`` (or, where that part does not
     fit, the central part of ``second`` is searched in the rescaled ``first``).
     """
-    best, best_scale = -1.0, 1.0
+    best = _NO_MATCH
     centre = _central_array(first.array, _TEMPLATE_FRACTION)
     for scale in scales:
         if min(first.array.shape) * scale < 8:
             continue
         template = centre if abs(scale - 1.0) < 1e-3 else _resize_array(centre, scale)
-        if template.shape[0] <= second.array.shape[0] and template.shape[1] <= second.array.shape[1]:
-            score = _best_ncc(second, template)
-        else:
-            scaled = _SearchImage(_resize_array(first.array, scale))
-            score = _best_ncc(scaled, _central_array(second.array, _TEMPLATE_FRACTION))
-        if score > best:
-            best, best_scale = score, scale
-    return best, best_scale
+        search = second
+        if template.shape[0] > second.array.shape[0] or template.shape[1] > second.array.shape[1]:
+            search = _SearchImage(_resize_array(first.array, scale))
+            template = _central_array(second.array, _TEMPLATE_FRACTION)
+        score, (row, column) = _best_ncc(search, template)
+        if score > best.score:
+            window = search.array[row : row + template.shape[0], column : column + template.shape[1]]
+            best = _Match(score, scale, template, window)
+    return best
 
 
 def _pair_score(first: _Fingerprint, second: _Fingerprint) -> float:
-    """Band-pass NCC of two images after registration.
+    """Band-pass NCC of two images after registration (capped by their tile-by-tile agreement).
 
     Coarse level first, at the three plain scales; a pair that is close but not clearly aligned also gets the scale
     ladder (a copy re-cropped *and* rescaled); only pairs that pass are checked at the working resolution near
-    their best scale.
+    their best scale. The score is the lower of the whole-patch NCC and the median NCC of its 3x3 tiles, so one
+    shared strong feature cannot make two different scans look like copies.
     """
     if first.band.array.size > second.band.array.size:
         first, second = second, first  # search the smaller image's centre inside the larger one
     plain = _candidate_scales(first.coarse_band, second.coarse_band, first.size, second.size, ladder=False)
-    coarse_score, coarse_scale = _registration_score(first.coarse_band, second.coarse_band, plain)
-    if _LADDER_GATE <= coarse_score < _ALIGNED:
+    coarse = _registration_score(first.coarse_band, second.coarse_band, plain)
+    if _LADDER_GATE <= coarse.score < _ALIGNED:
         ladder = _candidate_scales(first.coarse_band, second.coarse_band, first.size, second.size, ladder=True)
         extra = [scale for scale in ladder if all(abs(scale / done - 1.0) > 0.025 for done in plain)]
-        ladder_score, ladder_scale = _registration_score(first.coarse_band, second.coarse_band, extra)
-        if ladder_score > coarse_score:
-            coarse_score, coarse_scale = ladder_score, ladder_scale
-    if coarse_score < _COARSE_THRESHOLD:
-        return coarse_score
+        laddered = _registration_score(first.coarse_band, second.coarse_band, extra)
+        if laddered.score > coarse.score:
+            coarse = laddered
+    if coarse.score < _COARSE_THRESHOLD:
+        return coarse.score
     # The same scale in working pixels (the coarse level halves both images, up to rounding).
     coarse_ratio = (second.coarse_band.array.shape[1] / first.coarse_band.array.shape[1]) / (
         second.band.array.shape[1] / first.band.array.shape[1]
     )
-    centre = coarse_scale / coarse_ratio
+    centre = coarse.scale / coarse_ratio
     fine_scales = [centre * factor for factor in (1.0, 0.97, 1.03, 0.94, 1.06)]
     fine_scales += _candidate_scales(first.band, second.band, first.size, second.size, ladder=False)
-    return _registration_score(first.band, second.band, fine_scales)[0]
+    fine = _registration_score(first.band, second.band, fine_scales)
+    if fine.score < _COARSE_THRESHOLD:
+        return fine.score
+    return min(fine.score, fine.agreement())
 
 
 def _halve(array: np.ndarray) -> np.ndarray:
