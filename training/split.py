@@ -70,7 +70,7 @@ _ALIGNED = 0.8
 _AGREEMENT_TILES = 3
 #: Band-pass NCC at working resolution above which two images are copies of one frame (values below the coarse
 #: threshold act as it). On BUSI every reference copy pair passes at 0.64 while the only extra pairs found are
-#: true copies; 0.55 starts joining different frames, 0.75 loses copies (training/SPLIT_CHECK.md).
+#: true copies; 0.55 starts joining neighbouring frames, 0.75 loses copies (training/SPLIT_CHECK.md).
 DUPLICATE_THRESHOLD = 0.64
 
 
