@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.data import DatasetError, Sample, discover_busbra, discover_dataset, load_mask
+from training.data import DatasetError, Sample, discover_busbra, discover_dataset, load_mask, merge_datasets
 
 
 def _image(path: Path, size: tuple[int, int] = (24, 20), value: int = 128) -> Path:
@@ -169,3 +169,21 @@ def test_discover_busbra_errors(tmp_path: Path) -> None:
     (root / "MANIFEST.tsv").write_text("relative_path\tclass\tpatient\nbenign/missing.png\tbenign\t3\n")
     with pytest.raises(DatasetError, match="image not found"):
         discover_busbra(root)
+
+
+def test_merge_datasets_unions_classes_and_samples(tmp_path: Path) -> None:
+    busi_root = tmp_path / "busi"
+    for label in ("benign", "malignant", "normal"):
+        _image(busi_root / label / f"{label} (1).png")
+    busi = discover_dataset(busi_root)
+    busbra = discover_busbra(_busbra(tmp_path))
+
+    merged = merge_datasets([busi, busbra])
+
+    assert merged.root == tmp_path
+    assert merged.classes == ("benign", "malignant", "normal")
+    assert merged.counts() == {"benign": 2, "malignant": 3, "normal": 1}
+    assert merged.relative_path(busbra.samples[0].path).startswith("busbra/")
+    assert "6 images" in merged.describe()
+    with pytest.raises(DatasetError):
+        merge_datasets([])
