@@ -21,9 +21,9 @@ from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_m
 from desktop_app.core.ood import OodStatistics
 from desktop_app.core.preprocessing import preprocess_batch
 
-#: Images per onnxruntime call: bounds memory (DenseNet121 at 224 px peaks near 230 MB RSS with 4, 535 MB with
-#: 16, bench/app_batch.py) and keeps Cancel and progress prompt.
-DEFAULT_CHUNK_SIZE = 4
+#: Images per onnxruntime call: bounds memory and keeps Cancel and progress prompt. One at a time peaked at 222 MB
+#: RSS over a 500-image folder against 553 MB with 4, at the same speed (python -m bench.throughput --chunk-size N).
+DEFAULT_CHUNK_SIZE = 1
 #: Intra-op threads: the app shares the machine with the user's other work.
 INTRA_OP_THREADS = 2
 
