@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     export_parser = commands.add_parser("export", help="(re-)export a run's checkpoint to ONNX")
     export_parser.add_argument("--checkpoint", required=True, type=Path, help="runs/NAME/checkpoint.weights.h5")
     export_parser.add_argument("--out", required=True, type=Path)
+    backbone_parser = commands.add_parser(
+        "export-backbone", help="save a run's backbone as a --weights FILE (pretraining for another run)")
+    backbone_parser.add_argument("--checkpoint", required=True, type=Path)
+    backbone_parser.add_argument("--out", required=True, type=Path, help="NAME.weights.h5")
     card_parser = commands.add_parser("card", help="write MODEL_CARD.md from an exported model's metadata")
     card_parser.add_argument("--model", required=True, type=Path)
     card_parser.add_argument("--command", required=True, dest="reproduce", help="the command that reproduces it")
@@ -88,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             if args.out:
                 args.out.write_text(text + "\n")
+        elif args.command == "export-backbone":
+            from training.export import export_backbone
+
+            export_backbone(args.checkpoint, args.out)
         elif args.command == "card":
             from training.card import render_card
 

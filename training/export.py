@@ -192,3 +192,24 @@ def export_checkpoint(checkpoint: Path, out: Path) -> Path:
     history = json.loads(history_path.read_text()) if history_path.exists() else {}
     return finalize(config, prepared, models, run_dir, history=history, out=out)
 
+
+
+def export_backbone(checkpoint: Path, out: Path) -> Path:
+    """Save a run's DenseNet121 backbone as a plain weights file, usable as ``--weights FILE`` (own pretraining)."""
+    import keras  # noqa: PLC0415
+
+    checkpoint = Path(checkpoint)
+    run_dir = checkpoint.parent if checkpoint.is_file() else checkpoint
+    weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
+    config = TrainConfig.load(run_dir / CONFIG_NAME)
+    counts = json.loads((run_dir / "data_counts.json").read_text())
+    spec = dataclasses.replace(model_spec(config, len(counts["classes"])), weights="none")
+    models = ClassifierModels(spec)
+    models.training_model.load_weights(weights_file)
+    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*spec.image_size, 3))
+    base.set_weights(models.backbone.get_weights())
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    base.save_weights(out)
+    print(f"wrote {out} (backbone of {weights_file})")
+    return out

@@ -31,8 +31,9 @@ def _write_dataset(root: Path, per_class: int = 6) -> Path:
             height, width = 40 + 3 * i, 48 + 2 * class_index
             base = rng.normal(60 + 50 * class_index, 20, size=(height, width)).clip(0, 255)
             mask = np.zeros((height, width), dtype=np.uint8)
-            if name != "normal":
-                mask[10:24, 12:30] = 255
+            if name != "normal":  # a lesion of random size and place, so no two images look like copies
+                top, left = rng.integers(2, 16), rng.integers(2, 20)
+                mask[top:top + rng.integers(8, 18), left:left + rng.integers(8, 20)] = 255
                 base[mask > 0] = 20 if name == "benign" else 200
             Image.fromarray(base.astype(np.uint8)).save(folder / f"{name} ({i + 1}).png")
             Image.fromarray(mask).save(folder / f"{name} ({i + 1})_mask.png")
@@ -145,3 +146,21 @@ def test_model_card_is_written_from_metadata(trained_run: tuple[Path, Path], tmp
     assert command in text and "not a medical device" in text
     assert "random initialisation" in text
     assert verify_model(run_dir / "model.onnx").verified  # the card's sha256 line matches the file
+
+
+def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_path: Path) -> None:
+    """Own pretraining: a run's backbone, saved as a weights file, loads back bit for bit through --weights FILE."""
+    from training.config import TrainConfig
+    from training.model import ClassifierModels, ModelSpec
+    from training.train import model_spec
+
+    _, run_dir = trained_run
+    out = tmp_path / "backbone.weights.h5"
+    assert training_main(["export-backbone", "--checkpoint", str(run_dir / "checkpoint.weights.h5"),
+                          "--out", str(out)]) == 0
+    config = TrainConfig.load(run_dir / "config.json")
+    trained = ClassifierModels(model_spec(config, len(CLASSES)))
+    trained.training_model.load_weights(run_dir / "checkpoint.weights.h5")
+    loaded = ClassifierModels(ModelSpec(num_classes=len(CLASSES), image_size=(SIZE, SIZE), weights=str(out)))
+    for got, expected in zip(loaded.backbone.get_weights(), trained.backbone.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)

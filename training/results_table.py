@@ -1,0 +1,56 @@
+"""Markdown table of training runs (one row per run folder) for training/RESULTS.md.
+
+``python -m training.results_table runs/r1 runs/r2 ...``
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _row(run_dir: Path) -> str:
+    config = json.loads((run_dir / "config.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    test = metrics["test"]
+    model = run_dir / "model.onnx"
+    timing: dict = {}
+    if model.exists():
+        import onnx
+
+        meta = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+        timing = json.loads(meta.get("training", "{}")).get("timing", {})
+    weights = config["weights"] if config["weights"] in ("none", "imagenet") else f"file:{Path(config['weights']).stem}"
+    recipe = (f"weights={weights}, seg={'yes' if config['seg_head'] else 'no'}, tta={'yes' if config['flip_tta'] else 'no'}"
+              f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}, lr={config['learning_rate']}"
+              f", frozen={config['frozen_epochs']}")
+    extra = metrics.get("extra_test", {})
+    cells = [
+        run_dir.name, recipe, str(config["image_size"]),
+        f"{timing.get('stage2_finetune_epochs', '?')}/{config['epochs']}",
+        f"{timing.get('train_wall_seconds', 0) / 60:.0f} min" if timing else "?",
+        f"{metrics.get('validation', {}).get('macro_f1', float('nan')):.3f}",
+        f"{test['accuracy']:.3f}", f"{test['macro_f1']:.3f}",
+        f"{test['per_class']['malignant']['recall']:.3f}" if "malignant" in test["per_class"] else "-",
+        f"{metrics['ece_before_calibration']:.3f} → {metrics['ece_after_calibration']:.3f}",
+        f"{extra['accuracy']:.3f}" if extra else "-",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| run | recipe | size | epochs run/planned | wall | val macro-F1 | test acc | test macro-F1 | malignant recall"
+    " | ECE before → after | BUS-BRA held-out acc |\n|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str]) -> int:
+    print(HEADER)
+    for name in argv:
+        print(_row(Path(name)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
