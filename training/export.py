@@ -196,7 +196,7 @@ def export_checkpoint(checkpoint: Path, out: Path) -> Path:
 
 def export_backbone(checkpoint: Path, out: Path) -> Path:
     """Save a run's DenseNet121 backbone as a plain weights file, usable as ``--weights FILE`` (own pretraining)."""
-    import keras  # noqa: PLC0415
+    import keras
 
     checkpoint = Path(checkpoint)
     run_dir = checkpoint.parent if checkpoint.is_file() else checkpoint
