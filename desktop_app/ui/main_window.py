@@ -33,6 +33,7 @@ from desktop_app.core import heatmap
 from desktop_app.core.batch import BatchRow
 from desktop_app.core.imageio import IMAGE_SUFFIXES, SUPPORTED_FORMATS_TEXT, ImageLoadError
 from desktop_app.core.inference import ModelSession
+from desktop_app.core.paths import bundled_int8_model_path, bundled_model_path
 from desktop_app.ui.controller import AppController
 from desktop_app.ui.dialogs import DISCLAIMER, AboutDialog, ModelCardDialog
 from desktop_app.ui.image_view import ImageView
@@ -258,6 +259,10 @@ class MainWindow(QMainWindow):
         self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
         self.recent_menu = QMenu("Open &recent", self)
         self.open_model_action = QAction("Open &model…", self)
+        self.bundled_model_action = QAction("Use bundled model (full precision)", self)
+        self.bundled_int8_action = QAction("Use bundled &fast model (int8)", self)
+        self.bundled_model_action.setEnabled(bundled_model_path().is_file())
+        self.bundled_int8_action.setEnabled(bundled_int8_model_path().is_file())
         self.export_action = QAction("&Export CSV…", self, shortcut=QKeySequence("Ctrl+E"))
         self.export_action.setEnabled(False)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
@@ -267,6 +272,8 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.open_model_action)
+        file_menu.addAction(self.bundled_model_action)
+        file_menu.addAction(self.bundled_int8_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -282,6 +289,8 @@ class MainWindow(QMainWindow):
         self.open_images_action.triggered.connect(self.choose_images)
         self.open_folder_action.triggered.connect(self.choose_folder)
         self.open_model_action.triggered.connect(self.choose_model)
+        self.bundled_model_action.triggered.connect(lambda: self.load_model(bundled_model_path()))
+        self.bundled_int8_action.triggered.connect(lambda: self.load_model(bundled_int8_model_path()))
         self.export_action.triggered.connect(self.choose_csv_destination)
         self.export_button.clicked.connect(self.choose_csv_destination)
         self.cancel_button.clicked.connect(self.controller.cancel)
