@@ -105,6 +105,9 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     for extra_root in config.extra_data:
         extra = data_module.discover_busbra(extra_root)
         extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.seed)
+        # Everything not used for training is the other-scanner test set.
+        extra_split = {path: "train" if name == "train" else "test" for path, name in extra_split.items()}
+        split_module.write_split_csv(extra, extra_split, run_dir / f"split_{Path(extra_root).name}.csv")
         unknown = set(extra.classes) - set(dataset.classes)
         if unknown:
             raise data_module.DatasetError(f"extra data {extra_root} has classes {sorted(unknown)} not in {config.data}")
