@@ -25,7 +25,10 @@ def _row(run_dir: Path) -> str:
     recipe = (f"weights={weights}, seg={'yes' if config['seg_head'] else 'no'}, tta={'yes' if config['flip_tta'] else 'no'}"
               f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}, lr={config['learning_rate']}"
               f", frozen={config['frozen_epochs']}")
-    extra = metrics.get("extra_test", {})
+    # Other-scanner score: `python -m training evaluate ... --out runs/<run>/busbra_test.json` (same patients for
+    # every run: training/splits/busbra_seed0.csv test rows), else the run's own extra-data test set.
+    other = run_dir / "busbra_test.json"
+    extra = json.loads(other.read_text()) if other.exists() else metrics.get("extra_test", {})
     cells = [
         run_dir.name, recipe, str(config["image_size"]),
         f"{timing.get('stage2_finetune_epochs', '?')}/{config['epochs']}",
@@ -34,14 +37,14 @@ def _row(run_dir: Path) -> str:
         f"{test['accuracy']:.3f}", f"{test['macro_f1']:.3f}",
         f"{test['per_class']['malignant']['recall']:.3f}" if "malignant" in test["per_class"] else "-",
         f"{metrics['ece_before_calibration']:.3f} → {metrics['ece_after_calibration']:.3f}",
-        f"{extra['accuracy']:.3f}" if extra else "-",
+        f"{extra['accuracy']:.3f} / {extra['macro_roc_auc']:.2f}" if extra else "-",
     ]
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| run | recipe | size | epochs run/planned | wall | val macro-F1 | test acc | test macro-F1 | malignant recall"
-    " | ECE before → after | BUS-BRA held-out acc |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    " | ECE before → after | BUS-BRA held-out acc / AUC |\n|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
