@@ -24,6 +24,7 @@ _HELP = {
     "augment": "augmentation strength multiplier (0 disables)",
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
     "flip_tta": "average over a horizontal flip inside the exported graph",
+    "mixed_precision": "train in mixed bfloat16 (about 1.5x faster on CPUs with AVX-512 BF16); the export is float32",
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "max_images_per_class": "cap per class, for quick experiments (0 = all)",
     "verbose": "Keras progress: 1 = progress bar, 2 = one line per epoch",

@@ -36,6 +36,7 @@ class TrainConfig:
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph
+    mixed_precision: bool = False  # train in mixed bfloat16 (faster on AVX-512 BF16 CPUs); export stays float32
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
     ood_components: int = 32
     ood_pass_rate: float = 0.95

@@ -132,9 +132,10 @@ class ClassifierModels:
         # initialised one must learn its BatchNorm statistics.
         f8, f16, f32 = self._features(image, training=False if self.spec.pretrained else None)
         logits = self.classifier(self.dropout(self.pool(f32)))
-        outputs = {"logits": layers.Identity(name="logits")(logits)}
+        # float32 outputs: losses stay in full precision when the layers compute in bfloat16 (mixed precision).
+        outputs = {"logits": layers.Identity(name="logits", dtype="float32")(logits)}
         if self.seg_layers is not None:
-            outputs["mask"] = layers.Identity(name="mask")(self._segment(f8, f16, f32))
+            outputs["mask"] = layers.Identity(name="mask", dtype="float32")(self._segment(f8, f16, f32))
         return keras.Model(image, outputs, name="busi_densenet121")
 
     def export_model(self, temperature: float = 1.0, flip_tta: bool = False) -> keras.Model:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -142,12 +143,13 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
 # -- tf.data ------------------------------------------------------------------------------------------------------
 def make_augmenter(strength: float) -> keras.Sequential:
     """Geometric augmentation shared by image and mask: horizontal flip, small shift/zoom/rotation (no vertical flip)."""
+    # float32 whatever the global policy: augmentation runs in the tf.data pipeline, not in the model.
     return keras.Sequential(
         [
-            keras.layers.RandomFlip("horizontal"),
-            keras.layers.RandomTranslation(0.06 * strength, 0.06 * strength, fill_mode="constant"),
-            keras.layers.RandomZoom((-0.15 * strength, 0.10 * strength), fill_mode="constant"),
-            keras.layers.RandomRotation(0.03 * strength, fill_mode="constant"),
+            keras.layers.RandomFlip("horizontal", dtype="float32"),
+            keras.layers.RandomTranslation(0.06 * strength, 0.06 * strength, fill_mode="constant", dtype="float32"),
+            keras.layers.RandomZoom((-0.15 * strength, 0.10 * strength), fill_mode="constant", dtype="float32"),
+            keras.layers.RandomRotation(0.03 * strength, fill_mode="constant", dtype="float32"),
         ],
         name="augment",
     )
@@ -345,9 +347,18 @@ def train(config: TrainConfig) -> Path:
     config.save(run_dir / CONFIG_NAME)
     prepared = prepare_data(config, run_dir)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
-    models = ClassifierModels(model_spec(config, len(prepared.classes)))
-    history, timing = fit(config, prepared, models)
-    models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
+    spec = model_spec(config, len(prepared.classes))
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        models = ClassifierModels(spec)
+        history, timing = fit(config, prepared, models)
+        models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    if config.mixed_precision:  # calibrate and export a float32 twin holding the trained weights
+        models = ClassifierModels(dataclasses.replace(spec, weights="none"))
+        models.training_model.load_weights(run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     timing["train_wall_seconds"] = round(time.time() - started, 1)
     return finalize(config, prepared, models, run_dir, history=history, timing=timing)

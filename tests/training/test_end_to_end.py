@@ -164,3 +164,29 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
     loaded = ClassifierModels(ModelSpec(num_classes=len(CLASSES), image_size=(SIZE, SIZE), weights=str(out)))
     for got, expected in zip(loaded.backbone.get_weights(), trained.backbone.get_weights(), strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
+    """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored."""
+    import keras
+
+    data = _write_dataset(tmp_path / "data", per_class=4)
+    run_dir = tmp_path / "run"
+    code = training_main([
+        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
+        "--frozen-epochs", "0", "--epochs", "1", "--batch-size", "4", "--seg-head", "--mixed-precision",
+        "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
+    ])
+    assert code == 0
+    assert keras.mixed_precision.global_policy().name == "float32"
+    model = onnx.load(str(run_dir / "model.onnx"))
+    element_types = {init.data_type for init in model.graph.initializer}
+    assert onnx.TensorProto.BFLOAT16 not in element_types
+    assert onnx.TensorProto.FLOAT in element_types
+    metadata = {p.key: p.value for p in model.metadata_props}
+    assert float(metadata[contract.META_PARITY]) <= 1e-4
+    assert json.loads(metadata[contract.META_TRAINING])["recipe"]["mixed_precision"] is True
+    assert {o.type.tensor_type.elem_type for o in model.graph.output} == {onnx.TensorProto.FLOAT}
+    batch = np.random.default_rng(4).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
+    for prediction in ModelSession.open(run_dir / "model.onnx").run(batch):
+        assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
