@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import struct
 import sys
 from pathlib import Path, PurePath
 
@@ -39,13 +40,46 @@ EXCLUDED_MODULES = [
     "ssl",
     "_ssl",
     "_hashlib",
-    # Pillow formats ultrasound images never come in (AVIF alone ships a 5 MB codec).
+    # Pillow formats ultrasound images never come in (AVIF alone ships a 5 MB codec). The loader only lets
+    # Pillow open PNG/JPEG/BMP/TIFF/GIF, and Pillow skips a plugin whose codec is missing. WebP: libwebp,
+    # libwebpmux, libwebpdemux and libsharpyuv (~1 MB) go with it; Pillow's libtiff does not link them.
     "PIL._avif",
     "PIL.AvifImagePlugin",
+    "PIL._webp",
+    "PIL.WebPImagePlugin",
+    # Pillow's Tk bridge (tkinter is excluded above, so it could not load anyway).
+    "PIL._imagingtk",
+    "PIL.ImageTk",
+    # requests and its tree (urllib3, charset_normalizer, certifi's CA file, idna; ~1.2 MB): only
+    # pydicom.data.download imports it, inside try/except, to fetch pydicom's test files; the app never does.
+    "requests",
+    "urllib3",
+    "charset_normalizer",
+    "certifi",
+    "idna",
+    # Developer tooling that nothing imports at run time: numpy's f2py and test helpers (numpy loads them only on
+    # attribute access), unittest, doctest, the debugger, pydoc and its 0.75 MB of topics, readline (with
+    # libreadline and libtinfo).
+    "numpy.f2py",
+    "numpy.testing",
+    "unittest",
+    "doctest",
+    "pdb",
+    "pydoc",
+    "pydoc_data",
+    "readline",
+    # Process pools and event loops: the app works in threads; only concurrent.futures.ProcessPoolExecutor
+    # would import multiprocessing, and nothing the app runs imports asyncio (a hook adds it).
+    "multiprocessing",
+    "asyncio",
+    # decimal's pure-Python fallback; the C module _decimal is bundled and always used.
+    "_pydecimal",
     # Qt for Python pulls these bindings through QtCharts' hook; the app never calls OpenGL from Python (the
     # C++ libraries QtCharts links to stay).
     "PySide6.QtOpenGL",
     "PySide6.QtOpenGLWidgets",
+    # Likewise the D-Bus bindings, pulled only because QtGui links libQt6DBus (which stays).
+    "PySide6.QtDBus",
     "pkg_resources",
     # Qt modules the app does not use (their hooks would collect libraries, plugins, QML and translations).
     "PySide6.QtQml",
@@ -271,18 +305,37 @@ def prune_binaries(entries: list[TocEntry]) -> list[TocEntry]:
     ]
 
 
-def _safe_to_strip(source: str) -> bool:
-    """Files outside site-packages (the interpreter, its extension modules, system libraries) and Qt's libraries."""
-    parts = Path(source).parts
-    return "site-packages" not in parts or ("PySide6" in parts and "lib" in parts and "Qt" in parts)
+def load_segments_aligned(path: Path) -> bool:
+    """True if ``path`` is a 64-bit ELF file whose LOAD segments all keep offset and address congruent modulo the
+    page size, as the dynamic loader demands ("ELF load command address/offset not page-aligned" otherwise)."""
+    with open(path, "rb") as handle:
+        header = handle.read(64)
+        if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2:  # 2: ELFCLASS64
+            return False
+        order = "<" if header[5] == 1 else ">"
+        (table_offset,) = struct.unpack_from(order + "Q", header, 0x20)
+        entry_size, count = struct.unpack_from(order + "HH", header, 0x36)
+        handle.seek(table_offset)
+        table = handle.read(entry_size * count)
+    if entry_size < 56 or len(table) < entry_size * count:
+        return False
+    for index in range(count):
+        kind, _, offset, address, _, _, _, align = struct.unpack_from(
+            order + "IIQQQQQQ", table, index * entry_size
+        )
+        if kind == 1 and (address - offset) % max(align, 4096):  # 1: PT_LOAD
+            return False
+    return True
 
 
-def strip_outside_wheels(binaries: list[TocEntry], work_dir: Path) -> list[TocEntry]:
-    """Point Linux binaries from outside site-packages (libpython, lib-dynload, system libs) at stripped copies.
+def strip_binaries(binaries: list[TocEntry], work_dir: Path) -> list[TocEntry]:
+    """Point Linux binaries at stripped copies (symbols and debug info go): libpython drops from 23 MB to 6 MB,
+    Pillow's _imaging from 3.5 MB to 0.8 MB.
 
-    Libraries from wheels are left alone: auditwheel-patched ones (numpy's OpenBLAS) break when stripped
-    ("ELF load command address/offset not page-aligned"), which is why PyInstaller's own ``strip`` is off.
-    libpython alone drops from 23 MB to 6 MB. No-op where ``strip`` is missing or not on Linux.
+    ``strip`` breaks some libraries auditwheel patched with patchelf (numpy's OpenBLAS and libgfortran: "ELF load
+    command address/offset not page-aligned"), which is why PyInstaller's own ``strip`` is off. So a stripped copy
+    replaces the original only if its LOAD segments stay page-aligned (:func:`load_segments_aligned`) and it is
+    smaller. No-op where ``strip`` is missing or not on Linux.
     """
     import shutil
     import subprocess
@@ -293,18 +346,23 @@ def strip_outside_wheels(binaries: list[TocEntry], work_dir: Path) -> list[TocEn
     work_dir.mkdir(parents=True, exist_ok=True)
     result: list[TocEntry] = []
     for dest, src, code in binaries:
-        if code in ("BINARY", "EXTENSION") and _safe_to_strip(src) and Path(src).is_file():
+        source = Path(src)
+        if code in ("BINARY", "EXTENSION") and source.is_file():
             target = work_dir / dest.replace("/", "__")
-            if not target.exists() or target.stat().st_mtime < Path(src).stat().st_mtime:
+            if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
                 done = subprocess.run(
                     [strip, "--strip-unneeded", "-o", str(target), src], check=False, capture_output=True
                 )
                 if done.returncode != 0:
-                    result.append((dest, src, code))
-                    continue
-            result.append((dest, str(target), code))
-        else:
-            result.append((dest, src, code))
+                    target.unlink(missing_ok=True)
+            if (
+                target.is_file()
+                and target.stat().st_size < source.stat().st_size
+                and load_segments_aligned(target)
+            ):
+                result.append((dest, str(target), code))
+                continue
+        result.append((dest, src, code))
     return result
 
 
