@@ -3,8 +3,9 @@
     python -m bench.training_throughput [--size N] [--no-seg-head] [--batch 16] [--steps 3]
 
 Builds ``training.model.ClassifierModels`` with the recipe's input size and lesion-mask head (read from
-assets/model.onnx, else bench.standin_model.DEFAULT_RECIPE; random weights, speed does not depend on them), compiles it with the
-training code's own optimiser/loss setup, and times ``train_on_batch`` on random images after one warm-up step.
+assets/model.onnx, else bench.standin_model.DEFAULT_RECIPE; random weights, speed does not depend on them), in float32 and
+in mixed bfloat16 (as ``python -m training train --mixed-precision``), compiles it with the training code's own
+optimiser/loss setup, and times ``train_on_batch`` on random images after one warm-up step.
 The full recipe's wall time comes from the trained model's metadata (``training.timing.train_wall_seconds``)
 when ``assets/model.onnx`` exists.
 """
@@ -63,7 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     from training.train import _compile
 
     recipe = recipe_of()
-    keras.utils.set_random_seed(0)
     config = TrainConfig(
         data="",
         out="",
@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch,
         seg_head=recipe.seg_head and not args.no_seg_head,
     )
-    spec = ModelSpec(num_classes=3, image_size=config.size, weights="none", seg_head=config.seg_head)
-    models = ClassifierModels(spec)
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 255, (args.batch, *config.size, 3)).astype(np.float32)
     targets = {"logits": np.eye(3, dtype=np.float32)[rng.integers(0, 3, args.batch)]}
@@ -81,21 +79,26 @@ def main(argv: list[str] | None = None) -> int:
         targets["mask"] = (rng.random((args.batch, height // 8, width // 8, 1)) > 0.8).astype(np.float32)
 
     results = {}
-    for mode, unfreeze in (("frozen backbone (stage 1)", "none"), ("full fine-tune (stage 2)", "all")):
-        models.set_trainable_backbone(unfreeze)
-        _compile(models, config, learning_rate=1e-4, epochs=1, steps_per_epoch=args.steps + 1)
-        models.training_model.train_on_batch(images, targets)  # warm-up: traces and compiles the step
-        samples = []
-        for _ in range(args.steps):
-            start = time.perf_counter()
-            models.training_model.train_on_batch(images, targets)
-            samples.append(time.perf_counter() - start)
-        stats = summarise(samples)
-        stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
-        results[mode] = stats
-        print(
-            f"{mode}: {stats['images_per_s']} images/s ({stats['median_ms']:.0f} ms per step of {args.batch})"
-        )
+    for precision, label in (("float32", "float32"), ("mixed_bfloat16", "bfloat16 (--mixed-precision)")):
+        keras.mixed_precision.set_global_policy(precision)
+        keras.utils.set_random_seed(0)
+        spec = ModelSpec(num_classes=3, image_size=config.size, weights="none", seg_head=config.seg_head)
+        models = ClassifierModels(spec)
+        for mode, unfreeze in (("frozen backbone (stage 1)", "none"), ("full fine-tune (stage 2)", "all")):
+            models.set_trainable_backbone(unfreeze)
+            _compile(models, config, learning_rate=1e-4, epochs=1, steps_per_epoch=args.steps + 1)
+            models.training_model.train_on_batch(images, targets)  # warm-up: traces and compiles the step
+            samples = []
+            for _ in range(args.steps):
+                start = time.perf_counter()
+                models.training_model.train_on_batch(images, targets)
+                samples.append(time.perf_counter() - start)
+            stats = summarise(samples)
+            stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
+            results[f"{mode}, {label}"] = stats
+            print(f"{mode}, {label}: {stats['images_per_s']} images/s "
+                  f"({stats['median_ms']:.0f} ms per step of {args.batch})")
+    keras.mixed_precision.set_global_policy("float32")
     result = {
         "input_size": list(config.size),
         "seg_head": config.seg_head,
