@@ -231,12 +231,15 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def embed_images(session: ModelSession, images: list[Image.Image]) -> np.ndarray:
-    """The model's ``embedding`` output for each image, [N, D]."""
+def embed_images(session: ModelSession, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+    """The model's ``embedding`` output for each image [N, D], and the app's OOD flag (embedding score or colour)."""
     rows: list[np.ndarray] = []
+    flags: list[bool] = []
     for chunk in _chunks(images, 16):
-        rows.extend(p.embedding for p in session.classify(list(chunk)))
-    return np.stack(rows) if rows else np.zeros((0, 1))
+        predictions = session.classify(list(chunk))
+        rows.extend(p.embedding for p in predictions)
+        flags.extend(bool(p.is_ood) for p in predictions)
+    return (np.stack(rows) if rows else np.zeros((0, 1))), np.asarray(flags, dtype=bool)
 
 
 def embed_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
@@ -365,16 +368,20 @@ def evaluate(
         report["in_distribution_val"] = summary(statistics.score(val), threshold, flagged_is_good=False)
 
     rng = np.random.default_rng(seed)
-    foreign = {
+    foreign_and_flags = {
         kind: embed_images(session, [generate(rng) for _ in range(per_category)])
         for kind, generate in FOREIGN_KINDS.items()
     }
+    foreign = {kind: embeddings for kind, (embeddings, _) in foreign_and_flags.items()}
+    # detection_rate: the embedding score alone; app_detection_rate: what the app flags (score or colour picture).
     report["foreign"] = {
-        kind: summary(statistics.score(x), threshold, flagged_is_good=True) for kind, x in foreign.items()
+        kind: summary(statistics.score(x), threshold, flagged_is_good=True)
+        | {"app_detection_rate": round(float(np.mean(foreign_and_flags[kind][1])), 4)}
+        for kind, x in foreign.items()
     }
     report["foreign_overall"] = summary(
         statistics.score(np.concatenate(list(foreign.values()))), threshold, flagged_is_good=True
-    )
+    ) | {"app_detection_rate": round(float(np.mean(np.concatenate([f for _, f in foreign_and_flags.values()]))), 4)}
     if compare:
         if split is None or val is None:
             raise SystemExit(

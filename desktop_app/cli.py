@@ -67,9 +67,7 @@ def _print_table(rows: Sequence[BatchRow], labels: Sequence[str], out: TextIO) -
         )
         score = row.prediction.ood_score
         flag = "" if score is None else f"{score:.2f}"
-        flag += (
-            "  OUT OF DISTRIBUTION: does not look like a breast ultrasound" if row.prediction.is_ood else ""
-        )
+        flag += f"  OUT OF DISTRIBUTION: {row.prediction.ood_reason}" if row.prediction.is_ood else ""
         print(
             f"{name:<{name_width}}  {row.prediction.predicted_label:<{label_width}}  {probabilities}  {flag}",
             file=out,

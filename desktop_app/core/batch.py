@@ -164,7 +164,7 @@ def row_record(row: BatchRow, labels: Sequence[str]) -> dict[str, object]:
         record["ood_flag"] = prediction.is_ood
         messages = list(row.notes)
         if prediction.is_ood:
-            messages.insert(0, "image does not look like a breast ultrasound (out of distribution)")
+            messages.insert(0, f"image {prediction.ood_reason} (out of distribution)")
         record["message"] = "; ".join(messages)
     return record
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from desktop_app.core import contract
 from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_model
-from desktop_app.core.ood import OodStatistics
+from desktop_app.core.ood import COLOURFUL_SHARE_LIMIT, OodStatistics, colourful_share
 from desktop_app.core.preprocessing import preprocess_batch
 
 #: Images per onnxruntime call: bounds memory and keeps Cancel and progress prompt. One at a time peaked at 222 MB
@@ -60,9 +60,27 @@ class Prediction:
     cam: np.ndarray  # [h, w, C]
     embedding: np.ndarray  # [D]
     ood_score: float | None = None  # None when the model carries no OOD statistics
+    #: True when the embedding score is over the model's threshold or the image is a colour picture.
     is_ood: bool | None = None
+    colourful_share: float = 0.0  # share of colourful pixels (see core.ood.colourful_share)
     #: [h, w] lesion probability, when the model has a ``lesion_mask`` output.
     lesion_mask: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def is_colour_picture(self) -> bool:
+        return self.colourful_share > COLOURFUL_SHARE_LIMIT
+
+    @property
+    def ood_reason(self) -> str:
+        """Why the image was flagged, in words ("" when it was not)."""
+        if not self.is_ood:
+            return ""
+        reason = "does not look like a breast ultrasound"
+        return f"{reason}: {self.colour_detail}" if self.is_colour_picture else reason
+
+    @property
+    def colour_detail(self) -> str:
+        return f"a colour picture ({100 * self.colourful_share:.0f} % colourful pixels; ultrasound is grey)"
 
     @property
     def predicted_index(self) -> int:
@@ -259,7 +277,7 @@ class ModelSession:
             chunk = batch[start : start + max(1, chunk_size)]
             outputs = self._session.run(self._output_names, {contract.INPUT_NAME: chunk})  # type: ignore[attr-defined]
             values = dict(zip(self._output_names, outputs))
-            predictions.extend(self._to_predictions(values))
+            predictions.extend(self._to_predictions(values, colourful_share(chunk)))
         return predictions
 
     def classify(
@@ -273,7 +291,7 @@ class ModelSession:
             )
         return predictions
 
-    def _to_predictions(self, values: Mapping[str, np.ndarray]) -> list[Prediction]:
+    def _to_predictions(self, values: Mapping[str, np.ndarray], colour_shares: np.ndarray) -> list[Prediction]:
         probabilities = np.asarray(values[contract.OUTPUT_PROBABILITIES], dtype=np.float64)
         if probabilities.ndim != 2 or probabilities.shape[1] != len(self.labels):
             raise ModelError(
@@ -287,6 +305,8 @@ class ModelSession:
         predictions = []
         for i in range(len(probabilities)):
             score = float(scores[i]) if scores is not None else None
+            embedding_flag = (score > ood.threshold) if ood is not None and score is not None else None
+            colour = float(colour_shares[i])
             predictions.append(
                 Prediction(
                     labels=self.labels,
@@ -294,7 +314,8 @@ class ModelSession:
                     cam=cams[i],
                     embedding=embeddings[i],
                     ood_score=score,
-                    is_ood=(score > ood.threshold) if ood is not None and score is not None else None,
+                    is_ood=True if colour > COLOURFUL_SHARE_LIMIT else embedding_flag,
+                    colourful_share=colour,
                     lesion_mask=np.asarray(masks[i][..., 0], dtype=np.float32) if masks is not None else None,
                 )
             )

@@ -508,7 +508,9 @@ class MainWindow(QMainWindow):
         unusual = bool(prediction.is_ood)
         if unusual:
             self.ood_banner.setText(
-                f"{OOD_WARNING}\n(out-of-distribution score {prediction.ood_score:.2f}, "
+                f"{OOD_WARNING}\n({prediction.colour_detail})"
+                if prediction.is_colour_picture
+                else f"{OOD_WARNING}\n(out-of-distribution score {prediction.ood_score:.2f}, "
                 f"threshold {self.controller.session.info.ood.threshold:.2f})"
                 if self.controller.session is not None and self.controller.session.info.ood is not None
                 else OOD_WARNING

@@ -156,5 +156,30 @@ def test_model_without_ood_statistics_reports_no_score(tmp_path: Path, images: d
     from desktop_app.core.inference import ModelSession
 
     session = ModelSession.open(make_tiny_model(tmp_path / "plain.onnx"))
-    (prediction,) = session.classify([load_image(images["red_photo"])])
+    (prediction,) = session.classify([load_image(images["scan"])])
     assert prediction.ood_score is None and prediction.is_ood is None
+
+
+def test_colour_picture_is_flagged_even_without_ood_statistics(tmp_path: Path, images: dict[str, Path]) -> None:
+    from desktop_app.core.imageio import load_image
+    from desktop_app.core.inference import ModelSession
+
+    session = ModelSession.open(make_tiny_model(tmp_path / "plain.onnx"))
+    (photo,) = session.classify([load_image(images["red_photo"])])
+    assert photo.ood_score is None
+    assert photo.is_ood is True and photo.colourful_share == pytest.approx(1.0)
+    assert "colour picture (100 % colourful pixels" in photo.ood_reason
+
+
+def test_grey_scan_with_a_small_colour_overlay_is_not_a_colour_picture() -> None:
+    """BUSI has scans with a Doppler box or yellow calipers: a few colourful pixels must not flag them."""
+    from desktop_app.core.ood import COLOURFUL_SHARE_LIMIT, colourful_share
+
+    scan = np.asarray(_grey_scan(7).convert("RGB").resize((100, 100)), dtype=np.float32)
+    overlay = scan.copy()
+    overlay[10:38, 10:38] = (240, 220, 30)  # 7.8 % of the pixels: yellow caliper marks and a box
+    photo = scan.copy()
+    photo[:, :40] = (200, 60, 40)  # 40 %: a colour picture
+    shares = colourful_share(np.stack([scan, overlay, photo]))
+    assert shares[0] == 0.0
+    assert 0.05 < shares[1] <= COLOURFUL_SHARE_LIMIT < shares[2]
