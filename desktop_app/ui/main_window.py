@@ -508,7 +508,7 @@ class MainWindow(QMainWindow):
         unusual = bool(prediction.is_ood)
         if unusual:
             self.ood_banner.setText(
-                f"{OOD_WARNING}\n({prediction.colour_detail})"
+                f"{OOD_WARNING}\nReason: {prediction.colour_detail}."
                 if prediction.is_colour_picture
                 else f"{OOD_WARNING}\n(out-of-distribution score {prediction.ood_score:.2f}, "
                 f"threshold {self.controller.session.info.ood.threshold:.2f})"
