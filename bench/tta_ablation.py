@@ -10,7 +10,6 @@ once plain and once averaged over a horizontal flip (softmax, uncalibrated), and
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -36,15 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from training.config import TrainConfig
-    from training.model import ClassifierModels
-    from training.train import CHECKPOINT_NAME, CONFIG_NAME, macro_f1, model_spec, prepare_data
+    from training.train import (
+        CHECKPOINT_NAME,
+        CONFIG_NAME,
+        macro_f1,
+        model_spec,
+        models_from_checkpoint,
+        prepare_data,
+    )
 
     config = TrainConfig.load(args.run / CONFIG_NAME)
     config.extra_data = config.extra_data or [args.extra_data]  # only its held-out patients are scored
     prepared = prepare_data(config, args.run)
-    spec = dataclasses.replace(model_spec(config, len(prepared.classes)), weights="none")
-    models = ClassifierModels(spec)
-    models.training_model.load_weights(args.run / CHECKPOINT_NAME)
+    models = models_from_checkpoint(model_spec(config, len(prepared.classes)), args.run / CHECKPOINT_NAME)
     malignant = prepared.classes.index("malignant")
     report: dict[str, dict] = {}
     for name, arrays in (("val", prepared.val), ("test", prepared.test), ("extra_test", prepared.extra_test)):

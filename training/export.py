@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -25,6 +24,7 @@ from training.train import (
     CONFIG_NAME,
     PreparedData,
     model_spec,
+    models_from_checkpoint,
     predict_logits,
     prepare_data,
 )
@@ -185,9 +185,7 @@ def export_checkpoint(checkpoint: Path, out: Path) -> Path:
     weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
     config = TrainConfig.load(run_dir / CONFIG_NAME)
     prepared = prepare_data(config, run_dir)
-    # The checkpoint holds every weight, so re-export never needs the original backbone weights.
-    models = ClassifierModels(dataclasses.replace(model_spec(config, len(prepared.classes)), weights="none"))
-    models.training_model.load_weights(weights_file)
+    models = models_from_checkpoint(model_spec(config, len(prepared.classes)), weights_file)
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else {}
     return finalize(config, prepared, models, run_dir, history=history, out=out)
@@ -203,10 +201,8 @@ def export_backbone(checkpoint: Path, out: Path) -> Path:
     weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
     config = TrainConfig.load(run_dir / CONFIG_NAME)
     counts = json.loads((run_dir / "data_counts.json").read_text())
-    spec = dataclasses.replace(model_spec(config, len(counts["classes"])), weights="none")
-    models = ClassifierModels(spec)
-    models.training_model.load_weights(weights_file)
-    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*spec.image_size, 3))
+    models = models_from_checkpoint(model_spec(config, len(counts["classes"])), weights_file)
+    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*models.spec.image_size, 3))
     base.set_weights(models.backbone.get_weights())
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -291,6 +291,13 @@ def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float
     )
 
 
+def models_from_checkpoint(spec: ModelSpec, weights_file: Path) -> ClassifierModels:
+    """Float32 models holding a run's checkpoint; the checkpoint has every weight, so no backbone file is needed."""
+    models = ClassifierModels(dataclasses.replace(spec, weights="none"))
+    models.training_model.load_weights(weights_file)
+    return models
+
+
 def model_spec(config: TrainConfig, num_classes: int) -> ModelSpec:
     return ModelSpec(num_classes=num_classes, image_size=config.size, weights=config.weights,
                      dropout=config.dropout, seg_head=config.seg_head)
@@ -357,8 +364,7 @@ def train(config: TrainConfig) -> Path:
     finally:
         keras.mixed_precision.set_global_policy("float32")
     if config.mixed_precision:  # calibrate and export a float32 twin holding the trained weights
-        models = ClassifierModels(dataclasses.replace(spec, weights="none"))
-        models.training_model.load_weights(run_dir / CHECKPOINT_NAME)
+        models = models_from_checkpoint(spec, run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     timing["train_wall_seconds"] = round(time.time() - started, 1)
     return finalize(config, prepared, models, run_dir, history=history, timing=timing)

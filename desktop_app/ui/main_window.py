@@ -507,14 +507,15 @@ class MainWindow(QMainWindow):
         self.confidence_label.setText(f"Probability {100.0 * prediction.confidence:.1f} % (calibrated)")
         unusual = bool(prediction.is_ood)
         if unusual:
-            self.ood_banner.setText(
-                f"{OOD_WARNING}\nReason: {prediction.colour_detail}."
-                if prediction.is_colour_picture
-                else f"{OOD_WARNING}\n(out-of-distribution score {prediction.ood_score:.2f}, "
-                f"threshold {self.controller.session.info.ood.threshold:.2f})"
-                if self.controller.session is not None and self.controller.session.info.ood is not None
-                else OOD_WARNING
-            )
+            statistics = self.controller.session.info.ood if self.controller.session is not None else None
+            if prediction.is_colour_picture:
+                detail = f"\nReason: {prediction.colour_detail}."
+            elif statistics is not None:
+                detail = (f"\n(out-of-distribution score {prediction.ood_score:.2f}, "
+                          f"threshold {statistics.threshold:.2f})")
+            else:
+                detail = ""
+            self.ood_banner.setText(OOD_WARNING + detail)
         self.ood_banner.setVisible(unusual)
         self.predicted_label.setStyleSheet("color: #6b7280;" if unusual else "")
         self.chart.setEnabled(not unusual)
