@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT / "packaging"))
     import build as packaging_build
+
     from desktop_app.__main__ import synthetic_image
 
     model = (args.model or default_model()).resolve()

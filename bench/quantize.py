@@ -114,6 +114,7 @@ def quantize_model(
     out: Path,
     per_channel: bool = True,
     exclude_head: bool = True,
+    fold_scales: bool = True,
 ) -> dict:
     """Write the int8 model to ``out``; return the ``quantization`` metadata it records."""
     import onnx
@@ -126,9 +127,13 @@ def quantize_model(
     output_names = [output.name for output in source.graph.output]
 
     with tempfile.TemporaryDirectory() as scratch:
+        folded_path = Path(scratch) / "folded.onnx"
+        folded = onnx.load(str(model))
+        folded_scales = fold_scales_into_convs(folded) if fold_scales else 0
+        onnx.save(folded, str(folded_path))
         prepared = Path(scratch) / "prepared.onnx"
         # Shape inference and graph optimisation (folds BatchNorm into Conv where possible) before quantizing.
-        quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
+        quant_pre_process(str(folded_path), str(prepared), skip_symbolic_shape=True)
         prepared_proto = onnx.load(str(prepared))
         for index, node in enumerate(prepared_proto.graph.node):
             node.name = node.name or f"{node.op_type}_{index}"  # exclusion works by node name
@@ -158,6 +163,7 @@ def quantize_model(
         "method": "onnxruntime static quantization, QDQ, weights int8 per-channel, activations uint8, MinMax",
         "per_channel": per_channel,
         "excluded_nodes": excluded,
+        "folded_scales": folded_scales,
         "calibration_images": len(reader.used),
         "calibration_files": reader.used,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -170,6 +176,94 @@ def quantize_model(
     onnx.helper.set_model_props(quantized, metadata)
     onnx.save(quantized, str(out))
     return record
+
+
+def fold_scales_into_convs(proto) -> int:
+    """Fold DenseNet's pre-activation BatchNorm scale into the next convolution; return how many were folded.
+
+    Rewrites ``Mul(x, a) -> Add(b) -> Relu -> Conv(W)`` into ``Add(x, b / a) -> Relu -> Conv(W * a)`` (``a`` per
+    input channel of W). Exact whenever every ``a > 0``, because ``relu(a * x + b) = a * relu(x + b / a)`` and the
+    zero padding of the convolution scales too. A BatchNorm after a concatenation cannot be folded into the
+    convolution before it, so tf2onnx leaves these as Mul + Add; after quantization each is one QLinearMul pass over
+    the feature map (15 % of the int8 model's time), which this removes. Only applied where the Mul, Add and Relu
+    outputs feed nothing else and are no graph output; a weight shared by several folded convolutions is scaled once.
+    """
+    from onnx import numpy_helper
+
+    graph = proto.graph
+    initializers = {init.name: init for init in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    graph_outputs = {output.name for output in graph.output}
+
+    def sole_consumer(tensor: str, op_type: str):
+        users = consumers.get(tensor, [])
+        if tensor in graph_outputs or len(users) != 1 or users[0].op_type != op_type:
+            return None
+        return users[0]
+
+    def constant_and_other(node) -> tuple[np.ndarray, str] | None:
+        names = list(node.input)
+        constant = [name for name in names if name in initializers]
+        if len(names) != 2 or len(constant) != 1:
+            return None
+        other = names[1 - names.index(constant[0])]
+        return numpy_helper.to_array(initializers[constant[0]]).astype(np.float32), other
+
+    scaled_weights: dict[tuple[str, bytes], str] = {}
+    removed = []
+    for mul in list(graph.node):
+        if mul.op_type != "Mul" or (found := constant_and_other(mul)) is None:
+            continue
+        scale, source = found
+        add = sole_consumer(mul.output[0], "Add")
+        relu = add is not None and sole_consumer(add.output[0], "Relu")
+        if not relu or (found_add := constant_and_other(add)) is None:
+            continue
+        bias, _ = found_add
+        channels = scale.size
+        convs = consumers.get(relu.output[0], [])
+        if (
+            scale.ndim != 4
+            or scale.shape != (1, channels, 1, 1)
+            or channels < 2
+            or not np.all(scale > 0)
+            or bias.size not in (1, channels)
+            or relu.output[0] in graph_outputs
+            or not convs
+            or any(conv.op_type != "Conv" or conv.input[0] != relu.output[0] for conv in convs)
+            or any(
+                attribute.name == "group" and attribute.i != 1 for conv in convs for attribute in conv.attribute
+            )
+            or any(conv.input[1] not in initializers for conv in convs)
+            or any(numpy_helper.to_array(initializers[conv.input[1]]).shape[1] != channels for conv in convs)
+        ):
+            continue
+        for conv in convs:
+            key = (conv.input[1], scale.tobytes())
+            if key not in scaled_weights:
+                weight = numpy_helper.to_array(initializers[conv.input[1]])
+                name = f"{conv.input[1]}__times_{mul.name or mul.output[0]}"
+                folded = (weight * scale.reshape(1, channels, 1, 1)).astype(weight.dtype)
+                graph.initializer.append(numpy_helper.from_array(folded, name))
+                initializers[name] = graph.initializer[-1]
+                scaled_weights[key] = name
+            conv.input[1] = scaled_weights[key]
+        shifted = (np.broadcast_to(bias.reshape(-1), (channels,)) / scale.reshape(-1)).reshape(1, channels, 1, 1)
+        shift_name = f"{add.output[0]}__shift"
+        graph.initializer.append(numpy_helper.from_array(shifted.astype(np.float32), shift_name))
+        initializers[shift_name] = graph.initializer[-1]
+        add.input[0], add.input[1] = source, shift_name
+        removed.append(mul)
+    for mul in removed:
+        graph.node.remove(mul)
+    used = {name for node in graph.node for name in node.input}
+    kept = [init for init in graph.initializer if init.name in used or init.name in graph_outputs]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    return len(removed)
 
 
 def head_nodes(proto, output_names: Sequence[str]) -> list[str]:
@@ -207,11 +301,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output .onnx")
     parser.add_argument("--per-tensor", action="store_true", help="per-tensor weights instead of per-channel")
     parser.add_argument("--quantize-head", action="store_true", help="also quantize the classifier head")
+    parser.add_argument(
+        "--no-fold-scales",
+        action="store_true",
+        help="keep the pre-activation BatchNorm scales as separate Mul nodes (see fold_scales_into_convs)",
+    )
     args = parser.parse_args(argv)
     images = training_images(args.calib_data, args.split, args.calib_count)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     record = quantize_model(
-        args.model, images, args.out, per_channel=not args.per_tensor, exclude_head=not args.quantize_head
+        args.model,
+        images,
+        args.out,
+        per_channel=not args.per_tensor,
+        exclude_head=not args.quantize_head,
+        fold_scales=not args.no_fold_scales,
     )
     summary = {k: v for k, v in record.items() if k != "calibration_files"}
     print(

@@ -86,3 +86,68 @@ def test_calibration_uses_only_training_rows_of_a_split(tmp_path: Path, quantize
     assert sorted(p.name for p in chosen) == sorted(
         f"{c} ({i}).png" for c in ("benign", "malignant", "normal") for i in (0, 1)
     )
+
+
+def _affine_relu_conv_model(scale: np.ndarray, shared_weight: bool = False) -> onnx.ModelProto:
+    """x -> Mul(scale) -> Add(bias) -> Relu -> Conv 3x3 (padded), twice when ``shared_weight``: DenseNet's pattern."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    channels = scale.size
+    initializers = [
+        numpy_helper.from_array(scale.reshape(1, channels, 1, 1).astype(np.float32), "scale"),
+        numpy_helper.from_array(rng.normal(size=(1, channels, 1, 1)).astype(np.float32), "bias"),
+        numpy_helper.from_array(rng.normal(size=(5, channels, 3, 3)).astype(np.float32), "weight"),
+    ]
+    nodes = []
+    outputs = []
+    for branch in range(2 if shared_weight else 1):
+        nodes += [
+            helper.make_node("Mul", ["x", "scale"], [f"scaled{branch}"], name=f"mul{branch}"),
+            helper.make_node("Add", [f"scaled{branch}", "bias"], [f"shifted{branch}"], name=f"add{branch}"),
+            helper.make_node("Relu", [f"shifted{branch}"], [f"relu{branch}"], name=f"relu{branch}"),
+            helper.make_node(
+                "Conv", [f"relu{branch}", "weight"], [f"y{branch}"], name=f"conv{branch}", pads=[1, 1, 1, 1]
+            ),
+        ]
+        outputs.append(helper.make_tensor_value_info(f"y{branch}", TensorProto.FLOAT, None))
+    graph = helper.make_graph(
+        nodes,
+        "affine_relu_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, 6, 6])],
+        outputs,
+        initializers,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _run(model: onnx.ModelProto, x: np.ndarray) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})
+
+
+@pytest.mark.parametrize("shared_weight", [False, True])
+def test_positive_batchnorm_scales_fold_into_the_next_convolution(quantize_module, shared_weight: bool) -> None:
+    model = _affine_relu_conv_model(np.array([0.5, 2.0, 1.3, 0.01]), shared_weight=shared_weight)
+    x = np.random.default_rng(1).normal(size=(1, 4, 6, 6)).astype(np.float32)
+    expected = _run(model, x)
+
+    folded = onnx.ModelProto()
+    folded.CopyFrom(model)
+    assert quantize_module.fold_scales_into_convs(folded) == (2 if shared_weight else 1)
+
+    assert [node.op_type for node in folded.graph.node].count("Mul") == 0
+    weights = [init.name for init in folded.graph.initializer if init.dims == [5, 4, 3, 3]]
+    assert len(weights) == 1  # a weight shared by two folded convolutions is scaled once, not twice
+    for got, want in zip(_run(folded, x), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_non_positive_scale_is_left_alone(quantize_module) -> None:
+    model = _affine_relu_conv_model(np.array([0.5, -2.0, 1.3, 0.7]))
+    untouched = onnx.ModelProto()
+    untouched.CopyFrom(model)
+    assert quantize_module.fold_scales_into_convs(untouched) == 0
+    assert untouched.SerializeToString() == model.SerializeToString()

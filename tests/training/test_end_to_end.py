@@ -167,7 +167,10 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
 
 
 def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
-    """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored."""
+    """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored.
+
+    The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities.
+    """
     import keras
 
     data = _write_dataset(tmp_path / "data", per_class=4)
@@ -175,7 +178,7 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     code = training_main([
         "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
         "--frozen-epochs", "0", "--epochs", "1", "--batch-size", "4", "--seg-head", "--mixed-precision",
-        "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
+        "--flip-tta", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -188,5 +191,14 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     assert json.loads(metadata[contract.META_TRAINING])["recipe"]["mixed_precision"] is True
     assert {o.type.tensor_type.elem_type for o in model.graph.output} == {onnx.TensorProto.FLOAT}
     batch = np.random.default_rng(4).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
-    for prediction in ModelSession.open(run_dir / "model.onnx").run(batch):
+    predictions = ModelSession.open(run_dir / "model.onnx").run(batch)
+    for prediction in predictions:
         assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    mirrored = ModelSession.open(run_dir / "model.onnx").run(np.ascontiguousarray(batch[:, :, ::-1]))
+    for prediction, mirror in zip(predictions, mirrored, strict=True):
+        np.testing.assert_allclose(prediction.probabilities, mirror.probabilities, atol=1e-5)
+    stem_convolutions = [
+        node for node in model.graph.node
+        if node.op_type == "Conv" and any(a.name == "kernel_shape" and list(a.ints) == [7, 7] for a in node.attribute)
+    ]
+    assert len(stem_convolutions) == 1  # both views share one backbone (a batch of 2N), not two copies

@@ -92,3 +92,20 @@ def test_flip_tta_export_is_flip_invariant_and_probabilities_sum_to_one() -> Non
     cam = np.asarray(out["cam"])
     np.testing.assert_allclose(cam[0], cam[1][:, ::-1], atol=1e-4)
     assert np.asarray(out["lesion_mask"]).shape == (2, SIZE[0] // 8, SIZE[1] // 8, 1)
+
+
+def test_flip_tta_export_averages_each_image_with_its_own_mirror() -> None:
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=SIZE, weights="none", seg_head=True))
+    with_tta = models.export_model(temperature=1.5, flip_tta=True)
+    plain = models.export_model(temperature=1.5, flip_tta=False)
+    images = np.random.default_rng(1).uniform(0, 255, size=(3, *SIZE, 3)).astype(np.float32)
+    got = with_tta.predict(images, verbose=0)
+    direct = plain.predict(images, verbose=0)
+    mirrored = plain.predict(images[:, :, ::-1], verbose=0)
+    np.testing.assert_allclose(
+        got["probabilities"], (direct["probabilities"] + mirrored["probabilities"]) / 2, atol=1e-5
+    )
+    for name in ("cam", "lesion_mask"):
+        expected = (np.asarray(direct[name]) + np.asarray(mirrored[name])[:, :, ::-1]) / 2
+        np.testing.assert_allclose(got[name], expected, atol=1e-4)
+    np.testing.assert_allclose(got["embedding"], direct["embedding"], atol=1e-5)  # OOD uses the original view
