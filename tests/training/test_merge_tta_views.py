@@ -20,7 +20,9 @@ from training.export import convert_to_onnx
 from training.merge_tta_views import META_GRAPH_REWRITE, MergeError, main, merge_flip_views
 from training.model import ClassifierModels, ModelSpec
 
-SIZE = (32, 32)
+# 64 px: at 32 px the last block is 1x1 pixel, and tf2onnx sometimes simplifies it in one copy only (then the
+# merge stops there, correct but partial); at 64 px both copies convert alike (6 of 6 builds tried)
+SIZE = (64, 64)
 
 
 def _two_copy_export(models: ClassifierModels) -> keras.Model:
@@ -84,9 +86,7 @@ def test_merged_model_has_one_backbone_and_the_same_outputs(two_copy_model: Path
     before, after = onnx.load(str(two_copy_model)), onnx.load(str(out))
     assert _stems(before) == 2 and _stems(after) == 1
     convolutions = [sum(n.op_type == "Conv" for n in m.graph.node) for m in (before, after)]
-    # All of the mirrored copy goes when tf2onnx converted both copies alike (the shipped model: 250 -> 125); at this
-    # tiny size it sometimes simplifies one copy's 1x1-pixel layers differently, and matching stops there.
-    assert convolutions[1] <= 0.6 * convolutions[0]
+    assert convolutions[1] * 2 == convolutions[0]  # the whole mirrored copy is gone; the seg head runs on the batch
     metadata = {p.key: p.value for p in after.metadata_props}
     assert metadata[contract.META_MODEL_VERSION] == "old-two-copy"
     assert json.loads(metadata[META_GRAPH_REWRITE])["max_output_difference"] <= 1e-5
