@@ -154,8 +154,6 @@ def merge_flip_views(model: onnx.ModelProto) -> dict:
                 twin_of[mirrored] = renamed
         view = 0 if name == original else 1
         new_nodes.append(helper.make_node("Identity", [split(renamed)[view]], [name], name=f"{name}__view"))
-        if name == original:
-            twin_of.pop(name, None)
 
     original_to_mirrored = {original: mirrored for mirrored, original in twin_of.items()}
     for node in graph.node:
