@@ -128,9 +128,8 @@ def quantize_model(
 
     with tempfile.TemporaryDirectory() as scratch:
         folded_path = Path(scratch) / "folded.onnx"
-        folded = onnx.load(str(model))
-        folded_scales = fold_scales_into_convs(folded) if fold_scales else 0
-        onnx.save(folded, str(folded_path))
+        folded_scales = fold_scales_into_convs(source) if fold_scales else 0  # only metadata is read from it later
+        onnx.save(source, str(folded_path))
         prepared = Path(scratch) / "prepared.onnx"
         # Shape inference and graph optimisation (folds BatchNorm into Conv where possible) before quantizing.
         quant_pre_process(str(folded_path), str(prepared), skip_symbolic_shape=True)
