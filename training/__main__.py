@@ -26,6 +26,8 @@ _HELP = {
     "flip_tta": "average over a horizontal flip inside the exported graph",
     "mixed_precision": "train in mixed bfloat16 (about 1.5x faster on CPUs with AVX-512 BF16); the export is float32",
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
+    "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
+                            "weights after each of the last N planned fine-tune epochs (tail averaging)"),
     "max_images_per_class": "cap per class, for quick experiments (0 = all)",
     "verbose": "Keras progress: 1 = progress bar, 2 = one line per epoch",
 }

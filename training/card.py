@@ -88,7 +88,7 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         "",
         (f"Training wall time: {timing.get('train_wall_seconds', 'n/a')} s "
         f"({timing.get('stage2_finetune_seconds_per_epoch', 'n/a')} s per fine-tune epoch, "
-        f"{timing.get('stage2_finetune_images_per_second', 'n/a')} images/s); best epoch {timing.get('best_epoch')}."),
+        f"{timing.get('stage2_finetune_images_per_second', 'n/a')} images/s); kept weights: {timing.get('kept_weights', 'best epoch ' + str(timing.get('best_epoch')))}."),
         "",
         f"## Held-out test metrics (own group-aware split, n = {metrics.get('n', '?')})",
         (f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "

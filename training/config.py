@@ -38,6 +38,7 @@ class TrainConfig:
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph
     mixed_precision: bool = False  # train in mixed bfloat16 (faster on AVX-512 BF16 CPUs); export stays float32
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
+    average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
     ood_components: int = 32
     ood_pass_rate: float = 0.95
     model_version: str = ""

@@ -228,6 +228,19 @@ def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> f
     return float(np.mean(scores))
 
 
+def score_validation(model: keras.Model, val: ArraySet, num_classes: int) -> dict[str, float]:
+    """Macro-F1, accuracy and cross-entropy of the training model on the validation split."""
+    logits = predict_logits(model, val.images)
+    predictions = logits.argmax(axis=1)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return {
+        "val_macro_f1": macro_f1(val.labels, predictions, num_classes),
+        "val_accuracy": float(np.mean(predictions == val.labels)),
+        "val_loss": float(-np.mean(log_probs[np.arange(len(val)), val.labels])),
+    }
+
+
 class ValidationMacroF1(keras.callbacks.Callback):
     """Scores the validation split each epoch, keeps the best weights, stops early on a plateau."""
 
@@ -243,15 +256,10 @@ class ValidationMacroF1(keras.callbacks.Callback):
         self.epochs_seen = 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logits = predict_logits(self.model, self.val.images)
-        predictions = logits.argmax(axis=1)
-        score = macro_f1(self.val.labels, predictions, self.num_classes)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        scores = score_validation(self.model, self.val, self.num_classes)
+        score = scores["val_macro_f1"]
         if logs is not None:
-            logs["val_macro_f1"] = score
-            logs["val_accuracy"] = float(np.mean(predictions == self.val.labels))
-            logs["val_loss"] = float(-np.mean(log_probs[np.arange(len(self.val)), self.val.labels]))
+            logs.update(scores)
         self.epochs_seen += 1
         if score > self.best_score + 1e-6:
             self.best_score, self.best_epoch, self.wait = score, self.epochs_seen, 0
@@ -264,6 +272,37 @@ class ValidationMacroF1(keras.callbacks.Callback):
 
     def reset_patience(self) -> None:
         self.wait = 0
+
+
+class TailWeightAverage(keras.callbacks.Callback):
+    """Running mean of every weight (batch-norm statistics included) after each epoch from ``first_epoch`` (0-based).
+
+    Averaging the last epochs of a decaying schedule smooths the epoch-to-epoch swings that make picking the best
+    validation epoch on a small split a lottery (tail averaging, as in stochastic weight averaging).
+    """
+
+    def __init__(self, first_epoch: int) -> None:
+        super().__init__()
+        self.first_epoch = first_epoch
+        self.count = 0
+        self.mean: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch < self.first_epoch:
+            return
+        weights = [np.asarray(w, dtype=np.float64) for w in self.model.get_weights()]
+        self.count += 1
+        if self.mean is None:
+            self.mean = weights
+        else:
+            for mean, value in zip(self.mean, weights):
+                mean += (value - mean) / self.count
+
+    def averaged_weights(self, like: list[np.ndarray]) -> list[np.ndarray]:
+        """The mean, cast back to each weight's own dtype (``like``: the model's current weights)."""
+        if self.mean is None:
+            raise ValueError("no epoch was averaged")
+        return [mean.astype(np.asarray(ref).dtype) for mean, ref in zip(self.mean, like)]
 
 
 def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
@@ -314,7 +353,8 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     history: dict[str, list[float]] = {}
     timing: dict[str, float] = {}
 
-    def run_stage(name: str, epochs: int, learning_rate: float, unfreeze: str) -> None:
+    def run_stage(name: str, epochs: int, learning_rate: float, unfreeze: str,
+                  extra_callbacks: tuple[keras.callbacks.Callback, ...] = ()) -> None:
         if epochs <= 0:
             return
         models.set_trainable_backbone(unfreeze)
@@ -322,7 +362,8 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         monitor.reset_patience()
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
         start = time.time()
-        result = models.training_model.fit(train_data, epochs=epochs, callbacks=[monitor], verbose=config.verbose)
+        result = models.training_model.fit(train_data, epochs=epochs, callbacks=[monitor, *extra_callbacks],
+                                           verbose=config.verbose)
         elapsed = time.time() - start
         done = len(result.history.get("loss", [])) or 1
         timing[f"{name}_seconds"] = round(elapsed, 1)
@@ -332,14 +373,26 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
 
+    averager = TailWeightAverage(max(0, config.epochs - config.average_last_epochs))
     if config.frozen_epochs > 0:
         run_stage("stage1_frozen", config.frozen_epochs, config.head_learning_rate, "none")
-    run_stage("stage2_finetune", config.epochs, config.learning_rate, config.unfreeze)
-    if monitor.best_weights is not None:
-        models.training_model.set_weights(monitor.best_weights)
-        print(f"restored best weights: val macro-F1 {monitor.best_score:.3f} at epoch {monitor.best_epoch}")
+    run_stage("stage2_finetune", config.epochs, config.learning_rate, config.unfreeze,
+              (averager,) if config.average_last_epochs > 0 else ())
     timing["best_epoch"] = monitor.best_epoch
     timing["best_val_macro_f1"] = round(monitor.best_score, 4)
+    if averager.count:
+        models.training_model.set_weights(averager.averaged_weights(models.training_model.get_weights()))
+        score = score_validation(models.training_model, prepared.val, num_classes)["val_macro_f1"]
+        timing["kept_weights"] = f"mean of the last {averager.count} fine-tune epochs"
+        timing["averaged_val_macro_f1"] = round(score, 4)
+        print(f"kept the mean of the last {averager.count} epochs' weights: val macro-F1 {score:.3f} "
+              f"(best single epoch {monitor.best_score:.3f} at epoch {monitor.best_epoch})")
+    elif monitor.best_weights is not None:
+        if config.average_last_epochs > 0:
+            print("training stopped before the averaging window: keeping the best epoch instead")
+        models.training_model.set_weights(monitor.best_weights)
+        timing["kept_weights"] = f"best validation epoch ({monitor.best_epoch})"
+        print(f"restored best weights: val macro-F1 {monitor.best_score:.3f} at epoch {monitor.best_epoch}")
     return history, timing
 
 

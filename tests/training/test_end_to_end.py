@@ -169,7 +169,8 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
 def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored.
 
-    The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities.
+    The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities; and its
+    tail weight averaging: the mean of the last 2 epochs is what gets exported.
     """
     import keras
 
@@ -177,8 +178,8 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     code = training_main([
         "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
-        "--frozen-epochs", "0", "--epochs", "1", "--batch-size", "4", "--seg-head", "--mixed-precision",
-        "--flip-tta", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
+        "--frozen-epochs", "0", "--epochs", "3", "--average-last-epochs", "2", "--batch-size", "4", "--seg-head",
+        "--mixed-precision", "--flip-tta", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -188,7 +189,10 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     assert onnx.TensorProto.FLOAT in element_types
     metadata = {p.key: p.value for p in model.metadata_props}
     assert float(metadata[contract.META_PARITY]) <= 1e-4
-    assert json.loads(metadata[contract.META_TRAINING])["recipe"]["mixed_precision"] is True
+    training = json.loads(metadata[contract.META_TRAINING])
+    assert training["recipe"]["mixed_precision"] is True
+    assert training["timing"]["kept_weights"] == "mean of the last 2 fine-tune epochs"
+    assert 0.0 <= training["timing"]["averaged_val_macro_f1"] <= 1.0
     assert {o.type.tensor_type.elem_type for o in model.graph.output} == {onnx.TensorProto.FLOAT}
     batch = np.random.default_rng(4).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
     predictions = ModelSession.open(run_dir / "model.onnx").run(batch)
