@@ -22,6 +22,8 @@ _HELP = {
     "epochs": "stage 2 (fine-tune) epochs",
     "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
     "augment": "augmentation strength multiplier (0 disables)",
+    "mixup": ("mixup: blend each training image with another of its batch by a weight drawn from Beta(a, a) "
+              "(kept >= 0.5), and its labels, lesion mask and class weight likewise; 0 disables"),
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
     "flip_tta": "average over a horizontal flip inside the exported graph",
     "mixed_precision": "train in mixed bfloat16 (about 1.5x faster on CPUs with AVX-512 BF16); the export is float32",

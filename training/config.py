@@ -33,6 +33,7 @@ class TrainConfig:
     dropout: float = 0.3
     class_weights: bool = True
     augment: float = 1.0  # augmentation strength multiplier (0 disables)
+    mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph

@@ -167,6 +167,29 @@ def _photometric(images: tf.Tensor, strength: float) -> tf.Tensor:
     return 255.0 * tf.pow(images / 255.0, gamma)
 
 
+def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
+                ) -> tuple[tf.Tensor, dict, dict]:
+    """Blends every example with a random partner from its batch: images, one-hot labels, masks and sample weights.
+
+    The blend weight is drawn per example from Beta(alpha, alpha) and folded to >= 0.5, so each example stays
+    mostly itself (mixup, Zhang et al. 2018).
+    """
+    batch = tf.shape(images)[0]
+    first = tf.random.gamma([batch], alpha)
+    second = tf.random.gamma([batch], alpha)
+    share = first / tf.maximum(first + second, 1e-12)
+    share = tf.maximum(share, 1.0 - share)
+    partner = tf.random.shuffle(tf.range(batch))
+
+    def blend(values: tf.Tensor) -> tf.Tensor:
+        values = tf.cast(values, tf.float32)
+        weight = tf.reshape(share, tf.concat([[batch], tf.ones([tf.rank(values) - 1], tf.int32)], axis=0))
+        return weight * values + (1.0 - weight) * tf.gather(values, partner)
+
+    return (blend(images), {key: blend(value) for key, value in targets.items()},
+            {key: blend(value) for key, value in weights.items()})
+
+
 def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int
                        ) -> tf.data.Dataset:
     """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w})."""
@@ -192,7 +215,11 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
             weights["mask"] = tf.ones_like(sample_weights)
         return images, targets, weights
 
-    return dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    dataset = dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    if config.mixup > 0:
+        dataset = dataset.map(lambda images, targets, weights: mixup_batch(images, targets, weights, config.mixup),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(2)
 
 
 def balanced_class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
