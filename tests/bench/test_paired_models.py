@@ -1,0 +1,59 @@
+"""bench/paired_models.py: exact McNemar p-values and a paired run of two models on the same images."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench import paired_models
+from tests.tiny_model import make_tiny_model
+
+
+@pytest.mark.parametrize(
+    ("only_old", "only_new", "expected"),
+    [(0, 0, 1.0), (0, 5, 2 / 32), (5, 0, 2 / 32), (1, 9, 2 * 11 / 1024), (4, 4, 1.0), (3, 5, 2 * (1 + 8 + 28 + 56) / 256)],
+)
+def test_mcnemar_exact_p(only_old: int, only_new: int, expected: float) -> None:
+    assert paired_models.mcnemar_exact_p(only_old, only_new) == pytest.approx(expected)
+
+
+def test_paired_run_counts_the_images_only_one_model_gets_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.compare_models import evaluate, held_out
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data"
+    rows = []
+    for label in ("benign", "malignant", "normal"):
+        (data / label).mkdir(parents=True)
+        for index in range(4):
+            Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"{index}.png")
+            rows.append({"path": f"{label}/{index}.png", "label": label, "group": f"{label}{index}",
+                         "split": "test" if index < 3 else "train"})
+    split = tmp_path / "split.csv"
+    with open(split, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["path", "label", "group", "split"])
+        writer.writeheader()
+        writer.writerows(rows)
+    old = make_tiny_model(tmp_path / "old.onnx", seed=1)
+    new = make_tiny_model(tmp_path / "new.onnx", seed=2)
+    monkeypatch.setattr(paired_models, "write_result", lambda name, result: tmp_path / f"{name}.json")
+    assert paired_models.main(["--old", str(old), "--new", str(new), "--data", str(data), "--split", str(split)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed[printed.index("{"):])
+
+    pairs = held_out(data, split, "test")
+    assert result["images"] == len(pairs) == 9  # test rows only
+    truth = np.array([("benign", "malignant", "normal").index(label) for _, label in pairs])
+    right = {name: evaluate(model, pairs)[1].argmax(1) == truth for name, model in (("old", old), ("new", new))}
+    assert result["only_old_right"] == int(np.sum(right["old"] & ~right["new"]))
+    assert result["only_new_right"] == int(np.sum(right["new"] & ~right["old"]))
+    assert result["old"]["accuracy"] == pytest.approx(right["old"].mean())
+    assert result["new"]["accuracy"] == pytest.approx(right["new"].mean())
+    assert result["mcnemar_exact_p"] == pytest.approx(
+        paired_models.mcnemar_exact_p(result["only_old_right"], result["only_new_right"]), abs=1e-4)
