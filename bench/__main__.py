@@ -142,7 +142,7 @@ def render() -> str:
             "",
         ]
 
-    variants = sorted(OUT.glob("throughput_*.json"))
+    variants = sorted(OUT.glob("throughput_chunk*.json"))  # throughput_int8 etc. are other models
     if variants:
         lines += [
             "Other chunk sizes, same benchmark (`python -m bench.throughput --chunk-size K --name throughput_chunkK`):",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from desktop_app.core.imageio import load_image
 from desktop_app.core.inference import ModelSession
 from desktop_app.core.integrity import write_sidecar
 from desktop_app.core.ood import fit_ood_statistics
+from tests.packaging.conftest import load_packaging_module
 from tests.tiny_model import make_tiny_model
 
 pytestmark = pytest.mark.packaging
@@ -102,6 +104,20 @@ def test_bundle_carries_the_model_and_icon(built: dict, model: Path) -> None:
     assert (assets / "model.onnx.sha256").read_text() == model.with_name(model.name + ".sha256").read_text()
     assert (assets / "icon.png").stat().st_size > 0
     assert not (Path(built["path"]) / "_internal" / "PySide6" / "Qt" / "translations").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("gcc") is None,
+                    reason="ICU data is trimmed on Linux builds with gcc")
+def test_bundle_carries_trimmed_icu_data(built: dict) -> None:
+    """The bundled libicudata is the trimmed copy: root collation kept, other locales gone (GUI start: below)."""
+    icu_data = load_packaging_module("icu_data")
+    libraries = sorted((Path(built["path"]) / "_internal" / "PySide6" / "Qt" / "lib").glob("libicudata.so.*"))
+    assert len(libraries) == 1
+    _, blob = icu_data.read_library_data(libraries[0])
+    names = {name.split("/", 1)[1] for name, _ in icu_data.parse_common_data(blob).items}
+    assert {"coll/root.res", "coll/ucadata.icu", "root.res", "en.res", "res_index.res"} <= names
+    assert "coll/de.res" not in names and "brkitr/cjdict.dict" not in names
+    assert libraries[0].stat().st_size < 10e6
 
 
 def test_selftest_prints_the_python_cores_probabilities(built: dict, model: Path, image: Path) -> None:
