@@ -25,6 +25,9 @@ def _row(run_dir: Path) -> str:
     recipe = (f"weights={weights}, seg={'yes' if config['seg_head'] else 'no'}, tta={'yes' if config['flip_tta'] else 'no'}"
               f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}, lr={config['learning_rate']}"
               f", frozen={config['frozen_epochs']}")
+    recipe += ", bf16" if config.get("mixed_precision") else ""
+    recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
+    recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     # Other-scanner score: `python -m training evaluate ... --out runs/<run>/busbra_test.json` (same patients for
     # every run: training/splits/busbra_seed0.csv test rows), else the run's own extra-data test set.
     other = run_dir / "busbra_test.json"
