@@ -64,6 +64,16 @@ def evaluate(model: Path, pairs: list[tuple[Path, str]]) -> tuple[dict, np.ndarr
     return metrics, probabilities, labels
 
 
+def evaluate_both(first: Path, second: Path, pairs: list[tuple[Path, str]]
+                  ) -> tuple[tuple[dict, np.ndarray], tuple[dict, np.ndarray], tuple[str, ...]]:
+    """(metrics, probabilities) of each model on the same images, and their class names (which must agree)."""
+    metrics_first, probabilities_first, labels = evaluate(first, pairs)
+    metrics_second, probabilities_second, labels_second = evaluate(second, pairs)
+    if labels != labels_second:
+        raise SystemExit(f"the models name different classes: {labels} vs {labels_second}")
+    return (metrics_first, probabilities_first), (metrics_second, probabilities_second), labels
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -78,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)
-    fp32, p32, labels32 = evaluate(args.fp32, pairs)
-    int8, p8, labels8 = evaluate(args.int8, pairs)
-    if labels32 != labels8:
-        raise SystemExit(f"the models name different classes: {labels32} vs {labels8}")
+    (fp32, p32), (int8, p8), _ = evaluate_both(args.fp32, args.int8, pairs)
     keys = ("accuracy", "macro_f1", "macro_roc_auc", "ece")
     result = {
         "images": len(pairs),

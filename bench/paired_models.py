@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import evaluate, held_out
+from bench.compare_models import evaluate_both, held_out
 
 
 def mcnemar_exact_p(only_old_right: int, only_new_right: int) -> float:
@@ -60,10 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)
-    old, p_old, labels = evaluate(args.old, pairs)
-    new, p_new, new_labels = evaluate(args.new, pairs)
-    if labels != new_labels:
-        raise SystemExit(f"the models name different classes: {labels} vs {new_labels}")
+    (old, p_old), (new, p_new), labels = evaluate_both(args.old, args.new, pairs)
     truth = np.array([labels.index(label) for _, label in pairs])
     old_right, new_right = p_old.argmax(1) == truth, p_new.argmax(1) == truth
     only_old, only_new = int(np.sum(old_right & ~new_right)), int(np.sum(new_right & ~old_right))
