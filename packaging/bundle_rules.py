@@ -305,27 +305,37 @@ def prune_binaries(entries: list[TocEntry]) -> list[TocEntry]:
     ]
 
 
-def load_segments_aligned(path: Path) -> bool:
-    """True if ``path`` is a 64-bit ELF file whose LOAD segments all keep offset and address congruent modulo the
-    page size, as the dynamic loader demands ("ELF load command address/offset not page-aligned" otherwise)."""
+def load_segments(path: Path) -> list[tuple[int, int, int, int]] | None:
+    """(file offset, virtual address, file size, alignment) of each LOAD segment of a 64-bit ELF file, read from
+    its program headers; None if ``path`` is not one."""
     with open(path, "rb") as handle:
         header = handle.read(64)
         if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2:  # 2: ELFCLASS64
-            return False
+            return None
         order = "<" if header[5] == 1 else ">"
         (table_offset,) = struct.unpack_from(order + "Q", header, 0x20)
         entry_size, count = struct.unpack_from(order + "HH", header, 0x36)
         handle.seek(table_offset)
         table = handle.read(entry_size * count)
     if entry_size < 56 or len(table) < entry_size * count:
-        return False
+        return None
+    segments = []
     for index in range(count):
-        kind, _, offset, address, _, _, _, align = struct.unpack_from(
+        kind, _, offset, address, _, file_size, _, align = struct.unpack_from(
             order + "IIQQQQQQ", table, index * entry_size
         )
-        if kind == 1 and (address - offset) % max(align, 4096):  # 1: PT_LOAD
-            return False
-    return True
+        if kind == 1:  # PT_LOAD
+            segments.append((offset, address, file_size, align))
+    return segments
+
+
+def load_segments_aligned(path: Path) -> bool:
+    """True if ``path`` is a 64-bit ELF file whose LOAD segments all keep offset and address congruent modulo the
+    page size, as the dynamic loader demands ("ELF load command address/offset not page-aligned" otherwise)."""
+    segments = load_segments(path)
+    return segments is not None and all(
+        (address - offset) % max(align, 4096) == 0 for offset, address, _, align in segments
+    )
 
 
 def strip_binaries(binaries: list[TocEntry], work_dir: Path) -> list[TocEntry]:

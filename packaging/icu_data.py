@@ -24,6 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundle_rules import load_segments
+
 TocEntry = tuple[str, str, str]
 
 ITEM_ALIGNMENT = 16  # ICU's pkgdata aligns every item to 16 bytes
@@ -107,7 +109,7 @@ def trim(data: CommonData) -> CommonData:
 
 
 def read_library_data(library: Path) -> tuple[str, bytes]:
-    """The exported data symbol of a ``libicudata`` (name, blob), read with ``nm`` and the ELF section table."""
+    """The exported data symbol of a ``libicudata`` (name, blob), found with ``nm`` and the ELF LOAD segments."""
     symbols = subprocess.run(["nm", "-D", "--defined-only", "-S", str(library)], check=True, capture_output=True,
                              text=True).stdout
     for line in symbols.splitlines():
@@ -117,21 +119,12 @@ def read_library_data(library: Path) -> tuple[str, bytes]:
             break
     else:
         raise ValueError(f"{library}: no icudt*_dat symbol")
-    offset = _file_offset(library.read_bytes(), address)
-    return name, library.read_bytes()[offset:offset + size]
-
-
-def _file_offset(elf: bytes, address: int) -> int:
-    """File offset of a virtual ``address`` in a 64-bit little-endian ELF, from its LOAD segments."""
-    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
-        raise ValueError("not a 64-bit little-endian ELF file")
-    (table,) = struct.unpack_from("<Q", elf, 0x20)
-    entry_size, count = struct.unpack_from("<HH", elf, 0x36)
-    for index in range(count):
-        kind, _, offset, virtual, _, file_size, _, _ = struct.unpack_from("<IIQQQQQQ", elf, table + index * entry_size)
-        if kind == 1 and virtual <= address < virtual + file_size:
-            return offset + address - virtual
-    raise ValueError(f"address {address:#x} is in no LOAD segment")
+    for segment_offset, segment_address, file_size, _ in load_segments(library) or []:
+        if segment_address <= address < segment_address + file_size:
+            with open(library, "rb") as handle:
+                handle.seek(segment_offset + address - segment_address)
+                return name, handle.read(size)
+    raise ValueError(f"{library}: {name} is in no LOAD segment of a 64-bit ELF file")
 
 
 def build_library(blob: bytes, symbol: str, soname: str, out: Path) -> Path:
