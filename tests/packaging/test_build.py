@@ -18,13 +18,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from desktop_app.__main__ import synthetic_image
 from desktop_app.core import contract
-from desktop_app.core.imageio import load_image
+from desktop_app.core.imageio import PILLOW_FORMATS, PILLOW_SUFFIXES, load_image
 from desktop_app.core.inference import ModelSession
 from desktop_app.core.integrity import write_sidecar
 from desktop_app.core.ood import fit_ood_statistics
 from tests.packaging.conftest import load_packaging_module
 from tests.tiny_model import make_tiny_model
+from tests.trust.dicom_factory import write_dicom
 
 pytestmark = pytest.mark.packaging
 APP = "bus-classifier"
@@ -62,6 +64,22 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("image") / "scan.png"
     Image.fromarray(pixels, mode="L").save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def images_in_every_format(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The same scan saved in every format the loader promises (PILLOW_FORMATS, TIFF deflate-compressed so
+    Pillow goes through libtiff, and DICOM): the bundle keeps each decoder and the libraries it links."""
+    folder = tmp_path_factory.mktemp("formats")
+    pixels = np.asarray(synthetic_image(size=(90, 70), seed=4))
+    scan = Image.fromarray(np.stack([pixels, pixels[::-1], 255 - pixels], -1), "RGB")
+    suffixes = {fmt: ext for ext, fmt in sorted(Image.registered_extensions().items()) if ext in PILLOW_SUFFIXES}
+    paths = []
+    for fmt in PILLOW_FORMATS:
+        path = folder / f"scan{suffixes[fmt]}"
+        scan.save(path, fmt, **({"compression": "tiff_adobe_deflate"} if fmt == "TIFF" else {}))
+        paths.append(path)
+    return [*paths, write_dicom(folder / "scan.dcm", pixels)]
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +149,23 @@ def test_selftest_prints_the_python_cores_probabilities(built: dict, model: Path
     for label, probability in expected.probability_by_label().items():
         assert report["probabilities"][label] == pytest.approx(probability, abs=1e-5)
     assert report["ood_score"] == pytest.approx(expected.ood_score, rel=1e-4)
+
+
+def test_bundle_opens_every_promised_format(built: dict, model: Path, images_in_every_format: list[Path]) -> None:
+    session = ModelSession.open(model)
+    for path in images_in_every_format:
+        report, _ = run_selftest(Path(built["executable"]), str(path))
+        expected = session.classify([load_image(path)])[0].probability_by_label()
+        assert report["ok"] is True, path
+        assert report["probabilities"] == pytest.approx(expected, abs=1e-5), path
+
+
+def test_selftest_without_an_image_uses_the_synthetic_scan(built: dict, model: Path) -> None:
+    """numpy.random stays in the bundle: the self-test without data draws its speckle with it."""
+    report, _ = run_selftest(Path(built["executable"]))
+    expected = ModelSession.open(model).classify([synthetic_image()])[0].probability_by_label()
+    assert report["image"] == "synthetic"
+    assert report["probabilities"] == pytest.approx(expected, abs=1e-5)
 
 
 def test_selftest_reports_an_unreadable_image(built: dict, tmp_path: Path) -> None:

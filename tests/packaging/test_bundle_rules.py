@@ -31,6 +31,8 @@ from tests.packaging.conftest import ROOT
         "PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so",
         "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
         "PySide6/Qt/plugins/imageformats/libqtiff.so",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",  # Pillow decodes JPEG and GIF, not Qt
+        "PySide6/Qt/plugins/imageformats/qgif.dll",
         "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
         "onnxruntime/capi/libonnxruntime.so.1.32.0",
         "PySide6/Qt/lib/libavcodec.so.61",
@@ -52,7 +54,8 @@ def test_unused_qt_and_runtime_files_are_dropped(bundle_rules: ModuleType, dest:
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
         "PySide6/plugins/platforms/qwindows.dll",
-        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/plugins/imageformats/libqsvg.so",
+        "PySide6/Qt/plugins/imageformats/qico.dll",
         "PySide6/Qt/plugins/xcbglintegrations/libqxcb-glx-integration.so",
         "onnxruntime/capi/onnxruntime_pybind11_state.cpython-311-x86_64-linux-gnu.so",
         "onnxruntime/capi/libonnxruntime_providers_shared.so",
