@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,evaluate,export}``."""
+"""Command line: ``python -m training {train,pretrain,evaluate,export,export-backbone,card}``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ _HELP = {
     "extra_data": "extra BUS-BRA-style data set root joined to training (split by patient); repeatable",
     "image_size": "square input size in pixels",
     "weights": "backbone start: imagenet (Keras download, md5-checked), none (random init) or a weights FILE",
+    "train_batchnorm": ("with --weights FILE: BatchNorm layers keep learning batch statistics (for the project's "
+                        "own pretraining) instead of running frozen in inference mode (for ImageNet weights)"),
     "frozen_epochs": "stage 1 epochs with the backbone frozen (head only)",
     "epochs": "stage 2 (fine-tune) epochs",
     "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     train_parser = commands.add_parser("train", help="train DenseNet121 and export runs/NAME/model.onnx")
     _add_config_arguments(train_parser)
+    pretrain_parser = commands.add_parser(
+        "pretrain", help="self-supervised masked-image pretraining of the backbone on the training split's images; "
+        "writes OUT/backbone.weights.h5 for `train --weights`")
+    _add_config_arguments(pretrain_parser)
+    pretrain_parser.add_argument("--patch-size", type=int, default=16, help="hidden square size in pixels (default 16)")
+    pretrain_parser.add_argument("--mask-ratio", type=float, default=0.5, help="share of squares hidden (default 0.5)")
     evaluate_parser = commands.add_parser("evaluate", help="score any contract ONNX model through onnxruntime")
     evaluate_parser.add_argument("--model", required=True, type=Path)
     evaluate_parser.add_argument("--data", required=True, type=Path)
@@ -89,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
 
             config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
             train(config)
+        elif args.command == "pretrain":
+            from training.pretrain import pretrain
+
+            config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+            pretrain(config, patch=args.patch_size, mask_ratio=args.mask_ratio)
         elif args.command == "evaluate":
             from training.evaluate import evaluate
 

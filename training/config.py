@@ -18,6 +18,7 @@ class TrainConfig:
     extra_data: list[str] = field(default_factory=list)  # extra BUS-BRA-style roots joined to the training split
     image_size: int = 224
     weights: str = "imagenet"  # imagenet | none | PATH
+    train_batchnorm: bool = False  # with pretrained weights: BatchNorm keeps learning instead of inference mode
     seed: int = 0
     val_fraction: float = 0.15
     test_fraction: float = 0.15

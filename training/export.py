@@ -18,7 +18,7 @@ from desktop_app.core.ood import fit_ood_statistics
 from training import report
 from training.calibration import fit_temperature
 from training.config import TrainConfig
-from training.model import IMAGENET_NOTOP_MD5, ClassifierModels
+from training.model import IMAGENET_NOTOP_MD5, PRETRAIN_INFO_NAME, ClassifierModels, save_backbone
 from training.train import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
@@ -45,7 +45,14 @@ def weights_origin(weights: str) -> str:
     if weights == "imagenet":
         return f"ImageNet (Keras DenseNet121 no-top weights, md5 {IMAGENET_NOTOP_MD5})"
     path = Path(weights)
-    return f"file {path.name}" + (f" (sha256 {sha256_of_file(path)})" if path.is_file() else "")
+    origin = f"file {path.name}" + (f" (sha256 {sha256_of_file(path)})" if path.is_file() else "")
+    info_file = path.parent / PRETRAIN_INFO_NAME
+    if info_file.is_file():  # written by `python -m training pretrain`
+        info = json.loads(info_file.read_text())
+        origin += (f": the project's own self-supervised pretraining, {info['method']}, {info['epochs']} epochs on "
+                   f"{info['images']} training images of {' + '.join(info['data'])} (no labels), "
+                   f"{info['wall_seconds'] / 60:.1f} min")
+    return origin
 
 
 def convert_to_onnx(keras_model: tf.keras.Model, image_size: tuple[int, int]) -> onnx.ModelProto:
@@ -194,18 +201,12 @@ def export_checkpoint(checkpoint: Path, out: Path) -> Path:
 
 def export_backbone(checkpoint: Path, out: Path) -> Path:
     """Save a run's DenseNet121 backbone as a plain weights file, usable as ``--weights FILE`` (own pretraining)."""
-    import keras
-
     checkpoint = Path(checkpoint)
     run_dir = checkpoint.parent if checkpoint.is_file() else checkpoint
     weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
     config = TrainConfig.load(run_dir / CONFIG_NAME)
     counts = json.loads((run_dir / "data_counts.json").read_text())
     models = models_from_checkpoint(model_spec(config, len(counts["classes"])), weights_file)
-    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*models.spec.image_size, 3))
-    base.set_weights(models.backbone.get_weights())
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    base.save_weights(out)
+    out = save_backbone(models.backbone, models.spec.image_size, Path(out))
     print(f"wrote {out} (backbone of {weights_file})")
     return out

@@ -28,6 +28,10 @@ FEATURE_LAYERS = ("pool3_relu", "pool4_relu", "relu")
 DENSE_BLOCK_PREFIXES = ("conv2_", "pool2_", "conv3_", "pool3_", "conv4_", "pool4_", "conv5_", "bn", "relu")
 
 
+#: Written beside a backbone weights file by ``python -m training pretrain``; the model card quotes it.
+PRETRAIN_INFO_NAME = "pretrain.json"
+
+
 class WeightsError(Exception):
     """Backbone weights could not be obtained or loaded; the message says what to do."""
 
@@ -42,10 +46,16 @@ class ModelSpec:
     dropout: float = 0.3
     seg_head: bool = False
     seg_width: int = 64
+    train_batchnorm: bool = False  # keep BatchNorm learning even from pretrained weights (own pretraining)
 
     @property
     def pretrained(self) -> bool:
         return self.weights != "none"
+
+    @property
+    def frozen_batchnorm(self) -> bool:
+        """BatchNorm in inference mode and not trained: for pretrained weights, unless ``train_batchnorm``."""
+        return self.pretrained and not self.train_batchnorm
 
 
 def normalisation_layer() -> layers.Rescaling:
@@ -89,6 +99,16 @@ def build_backbone(spec: ModelSpec) -> keras.Model:
     return keras.Model(base.inputs, outputs, name="densenet121")
 
 
+def save_backbone(backbone: keras.Model, image_size: tuple[int, int], out: Path) -> Path:
+    """Write a backbone's weights as a plain DenseNet121 (no top) weights file, loadable by ``--weights FILE``."""
+    base = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(*image_size, 3))
+    base.set_weights([np.asarray(weight, dtype=np.float32) for weight in backbone.get_weights()])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    base.save_weights(out)
+    return out
+
+
 class ClassifierModels:
     """The shared layers plus the training and export models built from them."""
 
@@ -129,8 +149,8 @@ class ClassifierModels:
     def _build_training_model(self) -> keras.Model:
         image = keras.Input((*self.spec.image_size, 3), name=contract.INPUT_NAME)
         # Pretrained backbones keep BatchNorm in inference mode (keras-io transfer-learning guide); a randomly
-        # initialised one must learn its BatchNorm statistics.
-        f8, f16, f32 = self._features(image, training=False if self.spec.pretrained else None)
+        # initialised one, or one from the project's own short pretraining, learns its BatchNorm statistics.
+        f8, f16, f32 = self._features(image, training=False if self.spec.frozen_batchnorm else None)
         logits = self.classifier(self.dropout(self.pool(f32)))
         # float32 outputs: losses stay in full precision when the layers compute in bfloat16 (mixed precision).
         outputs = {"logits": layers.Identity(name="logits", dtype="float32")(logits)}
@@ -181,7 +201,8 @@ class ClassifierModels:
     def set_trainable_backbone(self, unfreeze: str) -> None:
         """``none``: freeze the backbone; ``all``: train it all; ``N``: train only the top N of DenseNet's 4 blocks.
 
-        BatchNorm layers of a pretrained backbone stay frozen (they run in inference mode anyway).
+        BatchNorm layers of a pretrained backbone stay frozen (they run in inference mode anyway) unless the spec says
+        ``train_batchnorm``.
         """
         if unfreeze == "none":
             self.backbone.trainable = False
@@ -198,6 +219,6 @@ class ClassifierModels:
             first_trainable = next(i for i, name in enumerate(names) if name.startswith(prefix))
         for index, layer in enumerate(self.backbone.layers):
             trainable = index >= first_trainable
-            if self.spec.pretrained and isinstance(layer, layers.BatchNormalization):
+            if self.spec.frozen_batchnorm and isinstance(layer, layers.BatchNormalization):
                 trainable = False
             layer.trainable = trainable

@@ -366,7 +366,7 @@ def models_from_checkpoint(spec: ModelSpec, weights_file: Path) -> ClassifierMod
 
 def model_spec(config: TrainConfig, num_classes: int) -> ModelSpec:
     return ModelSpec(num_classes=num_classes, image_size=config.size, weights=config.weights,
-                     dropout=config.dropout, seg_head=config.seg_head)
+                     dropout=config.dropout, seg_head=config.seg_head, train_batchnorm=config.train_batchnorm)
 
 
 def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -> tuple[dict, dict]:
