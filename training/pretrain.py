@@ -22,14 +22,7 @@ from keras import layers, ops
 
 from training.config import TrainConfig
 from training.model import PRETRAIN_INFO_NAME, ModelSpec, build_backbone, normalisation_layer, save_backbone
-from training.train import (
-    CONFIG_NAME,
-    ArraySet,
-    _photometric,
-    make_augmenter,
-    prepare_data,
-    set_seeds,
-)
+from training.train import ArraySet, _photometric, cosine_schedule, make_augmenter, start_run
 
 #: Output stride of the decoder: one predicted block of CELL x CELL grey values per /8 feature cell.
 CELL = 8
@@ -106,12 +99,7 @@ def make_pretrain_dataset(arrays: ArraySet, config: TrainConfig, patch: int, rat
 
 def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> Path:
     """Masked-image pretraining for ``config.epochs`` epochs on the training split; returns the backbone file."""
-    run_dir = Path(config.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    set_seeds(config.seed)
-    started = time.time()
-    config.save(run_dir / CONFIG_NAME)
-    prepared = prepare_data(config, run_dir)
+    run_dir, started, prepared = start_run(config)
     images = prepared.train
     dataset = make_pretrain_dataset(images, config, patch, mask_ratio)
     steps = int(dataset.cardinality().numpy())
@@ -120,11 +108,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         model, backbone = build_reconstruction_model(spec)
-        total = max(1, config.epochs * steps)
-        warmup = min(total // 2, config.warmup_epochs * steps)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=config.learning_rate * (0.1 if warmup else 1.0), decay_steps=max(1, total - warmup),
-            warmup_target=config.learning_rate if warmup else None, warmup_steps=warmup, alpha=0.01)
+        schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
         model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
                       loss=masked_l1)
         print(f"pretraining: masked-image reconstruction on {len(images)} training images, {config.epochs} epochs, "

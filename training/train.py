@@ -332,17 +332,24 @@ class TailWeightAverage(keras.callbacks.Callback):
         return [mean.astype(np.asarray(ref).dtype) for mean, ref in zip(self.mean, like)]
 
 
-def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
-             steps_per_epoch: int) -> None:
+def cosine_schedule(learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: int
+                    ) -> keras.optimizers.schedules.CosineDecay:
+    """Linear warm-up from a tenth of ``learning_rate`` over ``warmup_epochs`` (at most half the run), then cosine
+    decay to 1 % of it."""
     total = max(1, epochs * steps_per_epoch)
-    warmup = min(total // 2, config.warmup_epochs * steps_per_epoch)
-    schedule = keras.optimizers.schedules.CosineDecay(
+    warmup = min(total // 2, warmup_epochs * steps_per_epoch)
+    return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate * (0.1 if warmup else 1.0),
         decay_steps=max(1, total - warmup),
         warmup_target=learning_rate if warmup else None,
         warmup_steps=warmup,
         alpha=0.01,
     )
+
+
+def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
+             steps_per_epoch: int) -> None:
+    schedule = cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs)
     losses = {"logits": keras.losses.CategoricalCrossentropy(from_logits=True,
                                                              label_smoothing=config.label_smoothing)}
     loss_weights = {"logits": 1.0}
@@ -423,16 +430,21 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     return history, timing
 
 
-def train(config: TrainConfig) -> Path:
-    """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
-    from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
-
+def start_run(config: TrainConfig) -> tuple[Path, float, PreparedData]:
+    """Create the run folder, seed everything, save config.json, split and load the data: (folder, start, data)."""
     run_dir = Path(config.out)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seeds(config.seed)
     started = time.time()
     config.save(run_dir / CONFIG_NAME)
-    prepared = prepare_data(config, run_dir)
+    return run_dir, started, prepare_data(config, run_dir)
+
+
+def train(config: TrainConfig) -> Path:
+    """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
+    from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
+
+    run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
     if config.mixed_precision:
