@@ -16,6 +16,8 @@ _HELP = {
     "masks": "lesion-mask root laid out as <masks>/<class>/<stem>_mask*.png (default: masks beside the images)",
     "groups": "precomputed grouping: CSV/TSV with path,group, or a DUPLICATES.tsv",
     "extra_data": "extra BUS-BRA-style data set root joined to training (split by patient); repeatable",
+    "hold_out_device": ("leave-one-scanner-out: every patient of the extra data with an image from a device whose "
+                        "name contains this text goes to the extra test set, none to training; repeatable"),
     "image_size": "square input size in pixels",
     "weights": "backbone start: imagenet (Keras download, md5-checked), none (random init) or a weights FILE",
     "train_batchnorm": ("with --weights FILE: BatchNorm layers keep learning batch statistics (for the project's "

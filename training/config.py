@@ -16,6 +16,7 @@ class TrainConfig:
     masks: str | None = None  # lesion-mask root (<masks>/<class>/<stem>_mask*.png); default: beside the images
     groups: str | None = None  # precomputed grouping file (CSV path,group or DUPLICATES.tsv)
     extra_data: list[str] = field(default_factory=list)  # extra BUS-BRA-style roots joined to the training split
+    hold_out_device: list[str] = field(default_factory=list)  # extra data: these scanners' patients all go to test
     image_size: int = 224
     weights: str = "imagenet"  # imagenet | none | PATH
     train_batchnorm: bool = False  # with pretrained weights: BatchNorm keeps learning instead of inference mode

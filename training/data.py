@@ -41,6 +41,7 @@ class Sample:
     mask_paths: tuple[Path, ...] = ()  # lesion masks (union = the lesion); () if none
     group: str = ""  # patient / duplicate-group id once known ("" = unknown)
     source: str = SOURCE_BUSI  # dataset name
+    device: str = ""  # scanner, where the data set's manifest names it ("" = unknown)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,21 @@ def discover_dataset(
     return Dataset(root=root, classes=names, samples=tuple(samples))
 
 
+def hold_out_devices(samples: Sequence[Sample], names: Sequence[str]) -> set[str]:
+    """Groups (patients) with any image from a device whose name contains one of ``names`` (case-insensitive).
+
+    Raises :class:`DatasetError` for a name that matches no image, so a typo cannot silently hold out nothing.
+    """
+    held: set[str] = set()
+    for name in names:
+        matched = {sample.group for sample in samples if name.lower() in sample.device.lower()}
+        if not matched:
+            devices = sorted({sample.device for sample in samples if sample.device})
+            raise DatasetError(f"no image's device matches {name!r}; devices: {', '.join(devices) or 'none listed'}")
+        held |= matched
+    return held
+
+
 def discover_busbra(
     root: str | os.PathLike[str],
     manifest: str | os.PathLike[str] | None = None,
@@ -205,6 +221,7 @@ def discover_busbra(
                     mask_paths=mask_paths,
                     group=f"busbra-patient-{row['patient'].strip()}",
                     source=SOURCE_BUSBRA,
+                    device=(row.get("device") or "").strip(),
                 )
             )
     if not samples:

@@ -100,21 +100,28 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     for sample in dataset.samples:
         by_split[split[sample.path]].append(sample)
 
+    if config.hold_out_device and not config.extra_data:
+        raise data_module.DatasetError("--hold-out-device needs --extra-data with a manifest that names devices")
     extra_train: list = []
     extra_test: list = []
     extra_counts: dict = {}
     for extra_root in config.extra_data:
         extra = data_module.discover_busbra(extra_root)
         extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.seed)
-        # Everything not used for training is the other-scanner test set.
-        extra_split = {path: "train" if name == "train" else "test" for path, name in extra_split.items()}
+        # Everything not used for training is the other-scanner test set, and so is every patient of a held-out
+        # scanner (leave-one-scanner-out).
+        held_groups = data_module.hold_out_devices(extra.samples, config.hold_out_device)
+        extra_split = {sample.path: "test" if sample.group in held_groups or extra_split[sample.path] != "train"
+                       else "train" for sample in extra.samples}
         split_module.write_split_csv(extra, extra_split, run_dir / f"split_{Path(extra_root).name}.csv")
         unknown = set(extra.classes) - set(dataset.classes)
         if unknown:
             raise data_module.DatasetError(f"extra data {extra_root} has classes {sorted(unknown)} not in {config.data}")
         for sample in extra.samples:
             (extra_train if extra_split[sample.path] == "train" else extra_test).append(sample)
-        extra_counts[str(extra_root)] = {"train": len(extra_train), "test": len(extra_test), "classes": extra.counts()}
+        extra_counts[str(extra_root)] = {"train": len(extra_train), "test": len(extra_test), "classes": extra.counts(),
+                                         "held_out_devices": sorted({s.device for s in extra.samples
+                                                                     if s.group in held_groups})}
 
     classes = dataset.classes
     start = time.time()

@@ -16,16 +16,20 @@ from training.config import TrainConfig
 from training.train import prepare_data
 
 
+def _device(patient: int) -> str:
+    return "Toshiba Aplio 300" if patient % 4 == 1 else "GE Logiq 5"
+
+
 def _write_busbra(root: Path, patients: int = 10) -> Path:
     rng = np.random.default_rng(5)
-    rows = ["relative_path\tclass\tpatient\tmask"]
+    rows = ["relative_path\tclass\tpatient\tmask\tdevice"]
     for patient in range(1, patients + 1):
         label = "malignant" if patient % 3 == 0 else "benign"
         for side in ("l", "r"):
             image = rng.integers(0, 255, size=(30 + patient, 40), dtype=np.uint8)
             (root / label).mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(root / label / f"bus_{patient:04d}-{side}.png")
-            rows.append(f"{label}/bus_{patient:04d}-{side}.png\t{label}\t{patient}\t")
+            rows.append(f"{label}/bus_{patient:04d}-{side}.png\t{label}\t{patient}\t\t{_device(patient)}")
     (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
     return root
 
@@ -49,3 +53,35 @@ def test_extra_data_split_by_patient_and_written(tmp_path: Path) -> None:
     assert prepared.extra_test is not None and len(prepared.extra_test) == 20 - n_extra_train > 0
     assert sum(source == "busbra" for source in prepared.train.sources) == n_extra_train
     assert set(prepared.extra_test.sources) == {"busbra"}
+
+
+def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split(tmp_path: Path) -> None:
+    """Leave-one-scanner-out: every patient of the held-out device is tested, none trained; the rest split as before."""
+    from training.data import DatasetError
+
+    data = _write_dataset(tmp_path / "busi")
+    extra = _write_busbra(tmp_path / "busbra", patients=12)
+    splits = {}
+    for name, held in (("plain", []), ("loso", ["toshiba"])):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        config = TrainConfig(data=str(data), out=str(run_dir), extra_data=[str(extra)], image_size=16,
+                             val_fraction=0.25, test_fraction=0.25, hold_out_device=held)
+        prepared = prepare_data(config, run_dir)
+        with open(run_dir / "split_busbra.csv", newline="") as handle:
+            splits[name] = {row["path"]: row["split"] for row in csv.DictReader(handle)}
+    toshiba = {path for path in splits["loso"] if _device(int(Path(path).stem[4:8])) == "Toshiba Aplio 300"}
+    assert len(toshiba) == 6 and {splits["loso"][path] for path in toshiba} == {"test"}
+    assert any(splits["plain"][path] == "train" for path in toshiba)  # held out only when asked
+    assert all(splits["loso"][path] == splits["plain"][path] for path in splits["plain"] if path not in toshiba)
+    assert prepared.extra_test is not None
+    assert len(prepared.extra_test) == sum(split == "test" for split in splits["loso"].values())
+    assert prepared.counts["extra"][str(extra)]["held_out_devices"] == ["Toshiba Aplio 300"]
+
+    for held, extra_data, message in ((["Siemens"], [str(extra)], "no image's device matches 'Siemens'"),
+                                      (["toshiba"], [], "needs --extra-data")):
+        config = TrainConfig(data=str(data), out=str(tmp_path / "bad"), extra_data=extra_data, image_size=16,
+                             hold_out_device=held)
+        (tmp_path / "bad").mkdir(exist_ok=True)
+        with pytest.raises(DatasetError, match=message):
+            prepare_data(config, tmp_path / "bad")

@@ -1,0 +1,42 @@
+"""bench/per_device.py: held-out metrics grouped by the manifest's scanner column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench import per_device
+
+LABELS = ("benign", "malignant", "normal")
+
+
+def test_rows_group_images_by_device_then_all() -> None:
+    truth = np.array([0, 1, 1, 0, 1])
+    probabilities = np.array([[.9, .1, 0], [.2, .8, 0], [.7, .3, 0], [.6, .4, 0], [.1, .9, 0]])
+    devices = ["GE", "GE", "GE", "Toshiba", "Toshiba"]
+    rows = per_device.per_device_rows(probabilities, truth, devices, LABELS)
+    assert [(row["device"], row["images"]) for row in rows] == [("GE", 3), ("Toshiba", 2), ("all", 5)]
+    assert rows[0]["accuracy"] == pytest.approx(2 / 3) and rows[0]["malignant_recall"] == pytest.approx(0.5)
+    assert rows[1]["accuracy"] == pytest.approx(1.0)
+    assert rows[2]["accuracy"] == pytest.approx(4 / 5)
+
+
+def test_run_reads_devices_from_the_manifest(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.tiny_model import make_tiny_model
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "busbra"
+    lines = ["relative_path\tclass\tpatient\tdevice"]
+    for index in range(6):
+        label = ("benign", "malignant")[index % 2]
+        (data / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"bus_{index}.png")
+        lines.append(f"{label}/bus_{index}.png\t{label}\t{index}\t{'Toshiba' if index < 2 else 'GE Logiq'}")
+    (data / "MANIFEST.tsv").write_text("\n".join(lines) + "\n")
+    model = make_tiny_model(tmp_path / "one" / "model.onnx", seed=1)
+    written = {}
+    monkeypatch.setattr(per_device, "write_result", lambda name, result: written.setdefault(name, result))
+    assert per_device.main(["--models", str(model), "--data", str(data)]) == 0
+    rows = written["per_device"]["models"]["one"]["rows"]
+    assert [(row["device"], row["images"]) for row in rows] == [("GE Logiq", 4), ("Toshiba", 2), ("all", 6)]
