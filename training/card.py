@@ -10,6 +10,9 @@ import onnx
 from desktop_app.core import contract
 from desktop_app.core.integrity import sha256_of_file
 
+#: How model cards name a backbone from ``python -m training pretrain`` (``training.export.weights_origin``).
+OWN_PRETRAINING = "the project's own self-supervised pretraining"
+
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -23,6 +26,19 @@ def _pct(value: object) -> str:
 
 def _num(value: object, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}" if isinstance(value, (int, float)) else "n/a"
+
+
+def _why_these_weights(weights: str, origin: str) -> str:
+    """One sentence on why the backbone started where it did (``weights``: the recipe's --weights value)."""
+    if weights == "imagenet":
+        return "transfer learning from ImageNet (keras-io's two-stage recipe)."
+    start = ("started from the project's own self-supervised pretraining (no labels) on the training split's images "
+             "and was then trained on the data below" if OWN_PRETRAINING in origin
+             else "was trained from scratch on the data below" if weights == "none"
+             else "started from the weights file above and was then trained on the data below")
+    return (f"ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
+            f"backbone {start}. The training code keeps the real `--weights imagenet` path (Keras download with its "
+            "md5 check) for machines that can reach it.")
 
 
 def render_card(model_path: Path, command: str, notes: str = "") -> str:
@@ -65,9 +81,7 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         "",
         "## Starting weights",
         f"- {training.get('weights_origin', 'unknown')}",
-        ("- Why: ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
-        "backbone was trained from scratch on the data below. The training code keeps the real `--weights imagenet` "
-        "path (Keras download with its md5 check) for machines that can reach it."),
+        f"- Why: {_why_these_weights(recipe.get('weights', 'none'), training.get('weights_origin', ''))}",
         "",
         "## Data and split",
         f"- data: {training.get('data', {}).get('root', '')} ({', '.join(f'{k} {v}' for k, v in counts.get('total', {}).items())})"

@@ -17,6 +17,7 @@ from desktop_app.core.integrity import sha256_of_file, write_sidecar
 from desktop_app.core.ood import fit_ood_statistics
 from training import report
 from training.calibration import fit_temperature
+from training.card import OWN_PRETRAINING
 from training.config import TrainConfig
 from training.model import IMAGENET_NOTOP_MD5, PRETRAIN_INFO_NAME, ClassifierModels, save_backbone
 from training.train import (
@@ -49,7 +50,7 @@ def weights_origin(weights: str) -> str:
     info_file = path.parent / PRETRAIN_INFO_NAME
     if info_file.is_file():  # written by `python -m training pretrain`
         info = json.loads(info_file.read_text())
-        origin += (f": the project's own self-supervised pretraining, {info['method']}, {info['epochs']} epochs on "
+        origin += (f": {OWN_PRETRAINING}, {info['method']}, {info['epochs']} epochs on "
                    f"{info['images']} training images of {' + '.join(info['data'])} (no labels), "
                    f"{info['wall_seconds'] / 60:.1f} min")
     return origin

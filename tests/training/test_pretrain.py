@@ -103,7 +103,11 @@ def test_pretraining_uses_training_images_only_and_feeds_a_supervised_run(tmp_pa
                           "--epochs", "1", "--seg-head", "--ood-components", "4", "--out", str(run_dir)]) == 0
     with open(run_dir / "split.csv", newline="") as handle:
         assert list(csv.DictReader(handle)) == rows  # the same split: validation and test images were never seen
-    assert (run_dir / "model.onnx").is_file()
+    from training.card import render_card
+
+    card = render_card(run_dir / "model.onnx", "python -m training train ...")
+    assert "started from the project's own self-supervised pretraining" in card and "from scratch" not in card
+    assert f"file {weights.name} (sha256 " in card and "2 epochs on" in card
 
 
 @pytest.mark.parametrize("train_batchnorm", [False, True])
