@@ -30,6 +30,16 @@ from desktop_app.core.imageio import iter_image_files
 from desktop_app.core.inference import ModelSession
 
 
+def add_held_out_arguments(parser: argparse.ArgumentParser, data_help: str = "image root the split's paths are "
+                           "relative to", result_name: str | None = None) -> None:
+    """--data, --split and --subset (what ``held_out`` takes), and --name of the result file when it has one."""
+    parser.add_argument("--data", type=Path, required=True, help=data_help)
+    parser.add_argument("--split", type=Path, help="split.csv (path,label,group,split)")
+    parser.add_argument("--subset", default="test", help="split rows to use (default test)")
+    if result_name is not None:
+        parser.add_argument("--name", default=result_name, help=f"result name under bench/out/ (default {result_name})")
+
+
 def held_out(data: Path, split_csv: Path | None, subset: str) -> list[tuple[Path, str]]:
     """(path, label) pairs of the chosen subset; labels are the class folder names without a split file."""
     if split_csv is None:
@@ -80,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fp32", type=Path, required=True)
     parser.add_argument("--int8", type=Path, required=True)
-    parser.add_argument(
-        "--data", type=Path, required=True, help="image root the split's paths are relative to"
-    )
-    parser.add_argument("--split", type=Path, help="split.csv (path,label,group,split)")
-    parser.add_argument("--subset", default="test", help="split rows to use (default test)")
+    add_held_out_arguments(parser)
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)

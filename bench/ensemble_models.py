@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import evaluate, held_out
+from bench.compare_models import add_held_out_arguments, evaluate, held_out
 from bench.paired_models import summary
 
 
@@ -48,10 +48,7 @@ def ensemble_rows(probabilities: dict[str, np.ndarray], truth: np.ndarray, label
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=Path, nargs="+", required=True, help="two or more contract ONNX models")
-    parser.add_argument("--data", type=Path, required=True, help="image root the split's paths are relative to")
-    parser.add_argument("--split", type=Path, help="split.csv (path,label,group,split)")
-    parser.add_argument("--subset", default="test", help="split rows to use (default test)")
-    parser.add_argument("--name", default="ensemble_models", help="result name under bench/out/")
+    add_held_out_arguments(parser, result_name="ensemble_models")
     args = parser.parse_args(argv)
     names = [member_name(model) for model in args.models]
     if len(args.models) < 2 or len(set(names)) != len(names):

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import evaluate_both, held_out
+from bench.compare_models import add_held_out_arguments, evaluate_both, held_out
 
 
 def mcnemar_exact_p(only_old_right: int, only_new_right: int) -> float:
@@ -53,10 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--old", type=Path, required=True, help="the model in use")
     parser.add_argument("--new", type=Path, required=True, help="the candidate")
-    parser.add_argument("--data", type=Path, required=True, help="image root the split's paths are relative to")
-    parser.add_argument("--split", type=Path, help="split.csv (path,label,group,split)")
-    parser.add_argument("--subset", default="test", help="split rows to use (default test)")
-    parser.add_argument("--name", default="paired_models", help="result name under bench/out/")
+    add_held_out_arguments(parser, result_name="paired_models")
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)

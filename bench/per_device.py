@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import evaluate, held_out
+from bench.compare_models import add_held_out_arguments, evaluate, held_out
 from bench.ensemble_models import member_name
 from bench.paired_models import summary
 
@@ -52,10 +52,7 @@ def per_device_rows(probabilities: np.ndarray, truth: np.ndarray, devices: list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=Path, nargs="+", required=True, help="contract ONNX models")
-    parser.add_argument("--data", type=Path, required=True, help="BUS-BRA-style root with a MANIFEST.tsv")
-    parser.add_argument("--split", type=Path, help="split.csv (path,label,group,split)")
-    parser.add_argument("--subset", default="test", help="split rows to use (default test)")
-    parser.add_argument("--name", default="per_device", help="result name under bench/out/")
+    add_held_out_arguments(parser, "BUS-BRA-style root with a MANIFEST.tsv", result_name="per_device")
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)
