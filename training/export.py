@@ -46,10 +46,11 @@ def weights_origin(weights: str) -> str:
     if weights == "imagenet":
         return f"ImageNet (Keras DenseNet121 no-top weights, md5 {IMAGENET_NOTOP_MD5})"
     path = Path(weights)
-    origin = f"file {path.name}" + (f" (sha256 {sha256_of_file(path)})" if path.is_file() else "")
+    digest = sha256_of_file(path) if path.is_file() else None
+    origin = f"file {path.name}" + (f" (sha256 {digest})" if digest else "")
     info_file = path.parent / PRETRAIN_INFO_NAME
-    if info_file.is_file():  # written by `python -m training pretrain`
-        info = json.loads(info_file.read_text())
+    info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+    if digest and info.get("weights_sha256") == digest:  # this very file came from `python -m training pretrain`
         origin += (f": {OWN_PRETRAINING}, {info['method']}, {info['epochs']} epochs on "
                    f"{info['images']} training images of {' + '.join(info['data'])} (no labels), "
                    f"{info['wall_seconds'] / 60:.1f} min")

@@ -20,6 +20,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from desktop_app.core.integrity import sha256_of_file
 from training.config import TrainConfig
 from training.model import PRETRAIN_INFO_NAME, ModelSpec, build_backbone, normalisation_layer, save_backbone
 from training.train import ArraySet, _photometric, cosine_schedule, make_augmenter, start_run
@@ -120,6 +121,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         keras.mixed_precision.set_global_policy("float32")
     out = save_backbone(backbone, config.size, run_dir / BACKBONE_WEIGHTS_NAME)
     info = {
+        "weights_sha256": sha256_of_file(out),
         "method": (f"masked-image reconstruction (SimMIM-style: {mask_ratio:.0%} of {patch}-pixel patches hidden, "
                    "per-block normalised grey targets, L1 on hidden blocks)"),
         "images": len(images),

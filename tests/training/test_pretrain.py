@@ -97,6 +97,9 @@ def test_pretraining_uses_training_images_only_and_feeds_a_supervised_run(tmp_pa
     assert not np.allclose(started.backbone.get_weights()[0],
                            ClassifierModels(ModelSpec(len(CLASSES), (SIZE, SIZE))).backbone.get_weights()[0])
     assert "self-supervised pretraining" in weights_origin(str(weights))
+    other = pre_dir / "other.weights.h5"  # another file beside pretrain.json is not called pretrained by it
+    other.write_bytes(weights.read_bytes() + b"\0")
+    assert "self-supervised" not in weights_origin(str(other))
 
     run_dir = tmp_path / "finetune"
     assert training_main(["train", *common, "--weights", str(weights), "--train-batchnorm", "--frozen-epochs", "0",
