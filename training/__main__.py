@@ -94,16 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     from training.data import DatasetError
 
     try:
-        if args.command == "train":
-            from training.train import train
-
+        if args.command in ("train", "pretrain"):
             config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-            train(config)
-        elif args.command == "pretrain":
-            from training.pretrain import pretrain
+            if args.command == "train":
+                from training.train import train
 
-            config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-            pretrain(config, patch=args.patch_size, mask_ratio=args.mask_ratio)
+                train(config)
+            else:
+                from training.pretrain import pretrain
+
+                pretrain(config, patch=args.patch_size, mask_ratio=args.mask_ratio)
         elif args.command == "evaluate":
             from training.evaluate import evaluate
 
