@@ -4,14 +4,18 @@
     python packaging/build.py --onefile       # one self-extracting file dist/onefile/bus-classifier(.exe)
     python packaging/build.py --model M.onnx  # bundle another model (default: assets/model.onnx)
 
+PyInstaller runs in the interpreter named by the PACKAGE_PYTHON environment variable (``make`` points it at the
+packaging environment, .venv-package, whose numpy has no OpenBLAS), else in the running one.
+
 After building it verifies that no TensorFlow, Keras, tf2onnx, onnx or torch went in, and prints a JSON summary
-(build seconds, size in MB, path). Exit status 1 if the check fails.
+(build seconds, size in MB, path, the interpreter used). Exit status 1 if the check fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -34,21 +38,29 @@ def executable_path(dist: Path, onefile: bool, name: str = APP_NAME) -> Path:
     return dist / name / f"{name}{suffix}"
 
 
+def packaging_python() -> str:
+    """The interpreter PyInstaller runs in: $PACKAGE_PYTHON if set (the packaging environment), else this one."""
+    return os.environ.get("PACKAGE_PYTHON") or sys.executable
+
+
 def build(
     onefile: bool = False,
     model: Path | None = None,
     dist: Path = ROOT / "dist",
     work: Path = ROOT / "build" / "pyinstaller",
     name: str = APP_NAME,
+    python: str | None = None,
 ) -> dict:
-    """Run PyInstaller on the spec; return a summary dict (raises CalledProcessError if PyInstaller fails)."""
+    """Run PyInstaller on the spec in ``python`` (default :func:`packaging_python`); return a summary dict
+    (raises CalledProcessError if PyInstaller fails)."""
+    python = python or packaging_python()
     spec_args = ["--name", name]
     if onefile:
         spec_args.append("--onefile")
     if model is not None:
         spec_args += ["--model", str(Path(model).resolve())]
     command = [
-        sys.executable,
+        python,
         "-m",
         "PyInstaller",
         "--noconfirm",
@@ -74,6 +86,7 @@ def build(
         "executable": str(executable),
         "build_seconds": round(seconds, 1),
         "size_mb": round(folder_size(bundle) / 1e6, 1),
+        "python": python,
         "forbidden": forbidden[:20],
         "forbidden_count": len(forbidden),
     }

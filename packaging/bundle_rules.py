@@ -62,12 +62,14 @@ EXCLUDED_MODULES = [
     # libreadline and libtinfo).
     "numpy.f2py",
     "numpy.testing",
-    # numpy's C test helpers (numpy's own hook adds them for its tests), and FFT and polynomial series (0.7 MB):
-    # numpy 2 imports these subpackages only on attribute access, and neither the app nor Pillow, pydicom or
-    # onnxruntime uses them. numpy.random stays (the self-test's synthetic image), so does numpy.linalg (OOD fit).
+    # numpy's C test helpers (numpy's own hook adds them for its tests), FFT and polynomial series (0.7 MB) and
+    # random (2.6 MB; the self-test's synthetic image hashes its own noise): numpy 2 imports these subpackages only
+    # on attribute access, and neither the app nor Pillow, pydicom or onnxruntime uses them. numpy.linalg stays:
+    # numpy imports it at start-up (numpy.matrixlib).
     "numpy._core._multiarray_tests",
     "numpy.fft",
     "numpy.polynomial",
+    "numpy.random",
     "unittest",
     "doctest",
     "pdb",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,16 @@ def test_bundle_has_no_training_stack(built: dict, bundle_rules: ModuleType) -> 
     assert any(name.startswith("onnxruntime") for name in names), "the check must see the archived modules"
     assert any("desktop_app.core.inference" in name for name in names)
     assert bundle_rules.forbidden_entries(names) == []
+
+
+@pytest.mark.skipif(not os.environ.get("PACKAGE_PYTHON"), reason="`make test` sets PACKAGE_PYTHON (packaging env)")
+def test_bundle_from_the_packaging_env_has_no_blas_library(built: dict) -> None:
+    """`make package`'s numpy is built without OpenBLAS: none of its 28 MB of BLAS/Fortran runtime is bundled,
+    and the self-tests below show the probabilities do not change."""
+    assert built["python"] == os.environ["PACKAGE_PYTHON"]
+    blas = [path.name for path in Path(built["path"]).rglob("*") if re.search(r"openblas|gfortran|quadmath", path.name)]
+    assert blas == []
+    assert (Path(built["path"]) / "_internal" / "numpy" / "_core").is_dir()
 
 
 def test_bundle_carries_the_model_and_icon(built: dict, model: Path) -> None:
