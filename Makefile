@@ -24,7 +24,7 @@ run: $(VENV)/.app-installed  ## set up (first time) and launch the app on the bu
 
 # The packaging environment: the app, pydicom and PyInstaller, no TensorFlow, and numpy built from its source
 # release without OpenBLAS/libgfortran (28 MB the app never uses: numpy's own fallback routines do its few small
-# matrix products) and without runtime-dispatched SIMD copies of its loops. First build about 5 minutes.
+# matrix products) and without runtime-dispatched SIMD copies of its loops. First build 2-5 minutes.
 PKG_VENV ?= .venv-package
 PKG_PY := $(PKG_VENV)/bin/python
 export PACKAGE_PYTHON := $(CURDIR)/$(PKG_PY)
