@@ -95,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command in ("train", "pretrain"):
+            from training.model import check_image_size
+
             config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+            # Before any data is loaded: pretraining always has a decoder pyramid, training with --seg-head.
+            check_image_size(config.size, feature_pyramid=args.command == "pretrain" or config.seg_head)
             if args.command == "train":
                 from training.train import train
 
@@ -130,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as error:
         from desktop_app.core.inference import ModelError
-        from training.model import WeightsError
+        from training.model import ImageSizeError, WeightsError
 
-        if isinstance(error, (WeightsError, ModelError)):
+        if isinstance(error, (WeightsError, ModelError, ImageSizeError)):
             print(f"error: {error}", file=sys.stderr)
             return 2
         raise

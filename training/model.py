@@ -36,6 +36,24 @@ class WeightsError(Exception):
     """Backbone weights could not be obtained or loaded; the message says what to do."""
 
 
+#: DenseNet121's coarsest feature map is 1/32 of the input.
+FEATURE_STRIDE = 32
+
+
+class ImageSizeError(ValueError):
+    """An input size the architecture cannot take; the message says which sizes work."""
+
+
+def check_image_size(image_size: tuple[int, int], feature_pyramid: bool) -> None:
+    """Refuse sizes a feature pyramid (the lesion-mask head, the pretraining decoder) cannot take: it adds upsampled
+    1/32 features to 1/16 ones, so each side must be a multiple of 32 (112 px gives 3x3 against 7x7)."""
+    if feature_pyramid and any(side % FEATURE_STRIDE for side in image_size):
+        raise ImageSizeError(
+            f"image size {image_size} must be a multiple of {FEATURE_STRIDE} with the lesion-mask head or for "
+            f"pretraining (e.g. 96, 128, 160, 224)"
+        )
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything that determines the architecture (saved in the run's config.json)."""
@@ -47,6 +65,9 @@ class ModelSpec:
     seg_head: bool = False
     seg_width: int = 64
     train_batchnorm: bool = False  # keep BatchNorm learning even from pretrained weights (own pretraining)
+
+    def __post_init__(self) -> None:
+        check_image_size(self.image_size, feature_pyramid=self.seg_head)
 
     @property
     def pretrained(self) -> bool:

@@ -11,7 +11,7 @@ pytest.importorskip("tensorflow")
 
 import keras
 
-from training.model import IMAGENET_NOTOP_MD5, ClassifierModels, ModelSpec, WeightsError
+from training.model import IMAGENET_NOTOP_MD5, ClassifierModels, ImageSizeError, ModelSpec, WeightsError
 
 SIZE = (32, 32)
 
@@ -109,3 +109,29 @@ def test_flip_tta_export_averages_each_image_with_its_own_mirror() -> None:
         expected = (np.asarray(direct[name]) + np.asarray(mirrored[name])[:, :, ::-1]) / 2
         np.testing.assert_allclose(got[name], expected, atol=1e-4)
     np.testing.assert_allclose(got["embedding"], direct["embedding"], atol=1e-5)  # OOD uses the original view
+
+
+@pytest.mark.parametrize("size", [(112, 112), (128, 100)])
+def test_the_mask_head_refuses_sizes_that_are_not_multiples_of_32(size: tuple[int, int]) -> None:
+    with pytest.raises(ImageSizeError, match="multiple of 32"):
+        ModelSpec(num_classes=3, image_size=size, weights="none", seg_head=True)
+
+
+def test_without_the_mask_head_any_size_builds() -> None:
+    models = ClassifierModels(ModelSpec(num_classes=3, image_size=(112, 112), weights="none"))
+    logits = models.training_model(np.zeros((1, 112, 112, 3), np.float32))["logits"]
+    assert tuple(logits.shape) == (1, 3)
+
+
+@pytest.mark.parametrize("command", ["train", "pretrain"])
+def test_cli_refuses_the_size_before_loading_any_data(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.__main__ import main as training_main
+
+    missing = tmp_path / "no-such-folder"  # a data error would come later: the size is checked first
+    code = training_main([command, "--data", str(missing), "--out", str(tmp_path / "run"), "--weights", "none",
+                          "--image-size", "112", "--seg-head"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "multiple of 32" in error and "no-such-folder" not in error
