@@ -95,11 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command in ("train", "pretrain"):
-            from training.model import check_image_size
-
             config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-            # Before any data is loaded: pretraining always has a decoder pyramid, training with --seg-head.
-            check_image_size(config.size, feature_pyramid=args.command == "pretrain" or config.seg_head)
             if args.command == "train":
                 from training.train import train
 

@@ -22,7 +22,14 @@ from keras import layers, ops
 
 from desktop_app.core.integrity import sha256_of_file
 from training.config import TrainConfig
-from training.model import PRETRAIN_INFO_NAME, ModelSpec, build_backbone, normalisation_layer, save_backbone
+from training.model import (
+    PRETRAIN_INFO_NAME,
+    ModelSpec,
+    build_backbone,
+    check_image_size,
+    normalisation_layer,
+    save_backbone,
+)
 from training.train import ArraySet, _photometric, cosine_schedule, make_augmenter, start_run
 
 #: Output stride of the decoder: one predicted block of CELL x CELL grey values per /8 feature cell.
@@ -100,6 +107,7 @@ def make_pretrain_dataset(arrays: ArraySet, config: TrainConfig, patch: int, rat
 
 def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> Path:
     """Masked-image pretraining for ``config.epochs`` epochs on the training split; returns the backbone file."""
+    check_image_size(config.size, feature_pyramid=True)  # the decoder is a pyramid; checked before any data loads
     run_dir, started, prepared = start_run(config)
     images = prepared.train
     dataset = make_pretrain_dataset(images, config, patch, mask_ratio)

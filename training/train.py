@@ -18,7 +18,7 @@ from desktop_app.core.preprocessing import preprocess
 from training import data as data_module
 from training import split as split_module
 from training.config import TrainConfig
-from training.model import ClassifierModels, ModelSpec
+from training.model import ClassifierModels, ModelSpec, check_image_size
 
 log = logging.getLogger("training")
 
@@ -451,6 +451,7 @@ def train(config: TrainConfig) -> Path:
     """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
     from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
 
+    check_image_size(config.size, feature_pyramid=config.seg_head)  # before any data is loaded
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
