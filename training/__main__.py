@@ -10,7 +10,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from training.config import TrainConfig
+from training.config import ConfigError, TrainConfig
 
 _HELP = {
     "masks": "lesion-mask root laid out as <masks>/<class>/<stem>_mask*.png (default: masks beside the images)",
@@ -34,6 +34,10 @@ _HELP = {
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
                             "weights after each of the last N planned fine-tune epochs (tail averaging)"),
+    "progressive_size": ("progressive resizing: train the first --progressive-epochs fine-tune epochs on the "
+                         "training images downscaled to this size, the rest at --image-size (one optimizer, one "
+                         "learning-rate schedule); 0 disables"),
+    "progressive_epochs": "fine-tune epochs at --progressive-size (see there)",
     "max_images_per_class": "cap per class, for quick experiments (0 = all)",
     "verbose": "Keras progress: 1 = progress bar, 2 = one line per epoch",
 }
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         from desktop_app.core.inference import ModelError
         from training.model import ImageSizeError, WeightsError
 
-        if isinstance(error, (WeightsError, ModelError, ImageSizeError)):
+        if isinstance(error, (WeightsError, ModelError, ImageSizeError, ConfigError)):
             print(f"error: {error}", file=sys.stderr)
             return 2
         raise

@@ -7,6 +7,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 
+class ConfigError(ValueError):
+    """A combination of training options that cannot run; the message names the flags."""
+
+
 @dataclass
 class TrainConfig:
     """Every knob of a training run. ``python -m training train --help`` documents each as a flag."""
@@ -42,6 +46,8 @@ class TrainConfig:
     mixed_precision: bool = False  # train in mixed bfloat16 (faster on AVX-512 BF16 CPUs); export stays float32
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
     average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
+    progressive_size: int = 0  # progressive resizing: the first progressive_epochs fine-tune epochs at this size
+    progressive_epochs: int = 0
     ood_components: int = 32
     ood_pass_rate: float = 0.95
     model_version: str = ""

@@ -65,6 +65,7 @@ class ModelSpec:
     seg_head: bool = False
     seg_width: int = 64
     train_batchnorm: bool = False  # keep BatchNorm learning even from pretrained weights (own pretraining)
+    any_training_size: bool = False  # training model input (None, None): progressive resizing; export stays fixed
 
     def __post_init__(self) -> None:
         check_image_size(self.image_size, feature_pyramid=self.seg_head)
@@ -88,7 +89,7 @@ def normalisation_layer() -> layers.Rescaling:
 
 def build_backbone(spec: ModelSpec) -> keras.Model:
     """DenseNet121 without top, returning the three feature taps; loads the requested weights."""
-    height, width = spec.image_size
+    height, width = (None, None) if spec.any_training_size else spec.image_size
     weights: str | None
     if spec.weights == "none":
         weights = None
@@ -168,7 +169,8 @@ class ClassifierModels:
         return self.backbone(self.normalise(image), training=training)
 
     def _build_training_model(self) -> keras.Model:
-        image = keras.Input((*self.spec.image_size, 3), name=contract.INPUT_NAME)
+        size = (None, None) if self.spec.any_training_size else self.spec.image_size
+        image = keras.Input((*size, 3), name=contract.INPUT_NAME)
         # Pretrained backbones keep BatchNorm in inference mode (keras-io transfer-learning guide); a randomly
         # initialised one, or one from the project's own short pretraining, learns its BatchNorm statistics.
         f8, f16, f32 = self._features(image, training=False if self.spec.frozen_batchnorm else None)

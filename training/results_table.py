@@ -28,6 +28,8 @@ def _row(run_dir: Path) -> str:
     recipe += ", bf16" if config.get("mixed_precision") else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
+    if config.get("progressive_epochs"):
+        recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"
     # Other-scanner score: `python -m training evaluate ... --out runs/<run>/busbra_test.json` (same patients for
     # every run: training/splits/busbra_seed0.csv test rows), else the run's own extra-data test set.
     other = run_dir / "busbra_test.json"

@@ -17,8 +17,8 @@ from desktop_app.core.imageio import load_image
 from desktop_app.core.preprocessing import preprocess
 from training import data as data_module
 from training import split as split_module
-from training.config import TrainConfig
-from training.model import ClassifierModels, ModelSpec, check_image_size
+from training.config import ConfigError, TrainConfig
+from training.model import ClassifierModels, ImageSizeError, ModelSpec, check_image_size
 
 log = logging.getLogger("training")
 
@@ -197,9 +197,14 @@ def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
             {key: blend(value) for key, value in weights.items()})
 
 
-def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int
-                       ) -> tf.data.Dataset:
-    """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w})."""
+def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int,
+                       size: int | None = None) -> tf.data.Dataset:
+    """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w}).
+
+    ``size``: side of the images fed to the network (default ``config.image_size``); a smaller one downscales each
+    augmented image (antialiased) and takes the mask target from the full-size mask, for progressive resizing.
+    """
+    size = size or config.image_size
     augmenter = make_augmenter(config.augment) if config.augment > 0 else None
     weights = class_weight[arrays.labels].astype(np.float32)
     dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights))
@@ -213,12 +218,14 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
             stacked = augmenter(tf.concat([images, masks], axis=-1), training=True)
             images = _photometric(stacked[..., :3], config.augment)
             masks = stacked[..., 3:]
+        if size != config.image_size:
+            images = tf.image.resize(images, (size, size), method="bilinear", antialias=True)
         targets = {"logits": tf.one_hot(labels, num_classes)}
         weights = {"logits": sample_weights}
         if config.seg_head:
             stride = 8
-            size = (config.image_size // stride, config.image_size // stride)
-            targets["mask"] = tf.cast(tf.image.resize(masks / 255.0, size, method="area") > 0.5, tf.float32)
+            mask_size = (size // stride, size // stride)
+            targets["mask"] = tf.cast(tf.image.resize(masks / 255.0, mask_size, method="area") > 0.5, tf.float32)
             weights["mask"] = tf.ones_like(sample_weights)
         return images, targets, weights
 
@@ -380,7 +387,21 @@ def models_from_checkpoint(spec: ModelSpec, weights_file: Path) -> ClassifierMod
 
 def model_spec(config: TrainConfig, num_classes: int) -> ModelSpec:
     return ModelSpec(num_classes=num_classes, image_size=config.size, weights=config.weights,
-                     dropout=config.dropout, seg_head=config.seg_head, train_batchnorm=config.train_batchnorm)
+                     dropout=config.dropout, seg_head=config.seg_head, train_batchnorm=config.train_batchnorm,
+                     any_training_size=config.progressive_epochs > 0)
+
+
+def check_progressive_resizing(config: TrainConfig) -> None:
+    """Refuse a progressive-resizing plan that cannot run, before any data is loaded."""
+    if config.progressive_epochs <= 0:
+        return
+    if not 0 < config.progressive_size < config.image_size:
+        raise ImageSizeError(f"--progressive-size must be above 0 and below --image-size ({config.image_size}) "
+                             f"with --progressive-epochs, got {config.progressive_size}")
+    if config.progressive_epochs >= config.epochs:
+        raise ConfigError(f"--progressive-epochs ({config.progressive_epochs}) must be fewer than --epochs "
+                         f"({config.epochs}): the last epochs train at --image-size")
+    check_image_size((config.progressive_size, config.progressive_size), feature_pyramid=config.seg_head)
 
 
 def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -> tuple[dict, dict]:
@@ -390,6 +411,8 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
                     else np.ones(num_classes))
     train_data = make_train_dataset(prepared.train, config, class_weight, num_classes)
     steps = int(train_data.cardinality().numpy())
+    small_data = (make_train_dataset(prepared.train, config, class_weight, num_classes, config.progressive_size)
+                  if config.progressive_epochs > 0 else None)
     monitor = ValidationMacroF1(prepared.val, num_classes, config.patience)
     history: dict[str, list[float]] = {}
     timing: dict[str, float] = {}
@@ -402,17 +425,38 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         _compile(models, config, learning_rate, epochs, steps)
         monitor.reset_patience()
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
+        # Progressive resizing: one compiled model, optimizer and schedule; the first epochs see smaller images.
+        phases = [(name, train_data, epochs)]
+        if name == "stage2_finetune" and small_data is not None:
+            small = config.progressive_epochs
+            phases = [(f"{name}_{config.progressive_size}px", small_data, small),
+                      (f"{name}_{config.image_size}px", train_data, epochs)]
+        first_epoch = 0
         start = time.time()
-        result = models.training_model.fit(train_data, epochs=epochs, callbacks=[monitor, *extra_callbacks],
-                                           verbose=config.verbose)
+        for phase, data, last_epoch in phases:
+            if phase != name:
+                print(f"  {phase}: epochs {first_epoch + 1}-{last_epoch}", flush=True)
+                # A fresh trace for the new input size: a retrace of the old one would generalise the size to
+                # None, which bilinear UpSampling2D cannot take in graph mode.
+                models.training_model.train_function = None
+            phase_start = time.time()
+            result = models.training_model.fit(data, epochs=last_epoch, initial_epoch=first_epoch,
+                                               callbacks=[monitor, *extra_callbacks], verbose=config.verbose)
+            done = len(result.history.get("loss", []))
+            if phase != name:
+                timing[f"{phase}_seconds"] = round(time.time() - phase_start, 1)
+                timing[f"{phase}_epochs"] = done
+            for key, values in result.history.items():
+                history.setdefault(key, []).extend(float(v) for v in values)
+            first_epoch += done
+            if models.training_model.stop_training or first_epoch < last_epoch:  # early stopping
+                break
         elapsed = time.time() - start
-        done = len(result.history.get("loss", [])) or 1
+        done = first_epoch or 1
         timing[f"{name}_seconds"] = round(elapsed, 1)
         timing[f"{name}_epochs"] = done
         timing[f"{name}_seconds_per_epoch"] = round(elapsed / done, 1)
         timing[f"{name}_images_per_second"] = round(done * steps * config.batch_size / elapsed, 2)
-        for key, values in result.history.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
 
     averager = TailWeightAverage(max(0, config.epochs - config.average_last_epochs))
     if config.frozen_epochs > 0:
@@ -452,6 +496,7 @@ def train(config: TrainConfig) -> Path:
     from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
 
     check_image_size(config.size, feature_pyramid=config.seg_head)  # before any data is loaded
+    check_progressive_resizing(config)
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
