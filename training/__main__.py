@@ -19,6 +19,9 @@ _HELP = {
     "hold_out_device": ("leave-one-scanner-out: every patient of the extra data with an image from a device whose "
                         "name contains this text goes to the extra test set, none to training; repeatable"),
     "image_size": "square input size in pixels",
+    "seed": "seed of weight initialisation, augmentation and shuffling (and of the split, unless --split-seed)",
+    "split_seed": ("seed of the BUSI and extra-data splits when it should differ from --seed (same split, another "
+                   "initialisation: seed-to-seed variance); -1 = --seed"),
     "weights": "backbone start: imagenet (Keras download, md5-checked), none (random init) or a weights FILE",
     "train_batchnorm": ("with --weights FILE: BatchNorm layers keep learning batch statistics (for the project's "
                         "own pretraining) instead of running frozen in inference mode (for ImageNet weights)"),

@@ -25,6 +25,7 @@ class TrainConfig:
     weights: str = "imagenet"  # imagenet | none | PATH
     train_batchnorm: bool = False  # with pretrained weights: BatchNorm keeps learning instead of inference mode
     seed: int = 0
+    split_seed: int = -1  # seed of the data split; -1: the same as seed
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     batch_size: int = 16
@@ -53,6 +54,10 @@ class TrainConfig:
     model_version: str = ""
     max_images_per_class: int = 0  # 0 = all; for quick experiments and tests
     verbose: int = 2  # Keras progress: 1 = bar, 2 = one line per epoch
+
+    @property
+    def data_split_seed(self) -> int:
+        return self.seed if self.split_seed < 0 else self.split_seed
 
     @property
     def size(self) -> tuple[int, int]:

@@ -134,7 +134,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
                    "per-block normalised grey targets, L1 on hidden blocks)"),
         "images": len(images),
         "data": [Path(config.data).name, *(Path(p).name for p in config.extra_data)],
-        "split_seed": config.seed,
+        "split_seed": config.data_split_seed,
         "epochs": config.epochs,
         "image_size": config.image_size,
         "loss_first_last": [round(float(history["loss"][0]), 4), round(float(history["loss"][-1]), 4)],

@@ -93,7 +93,7 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     else:
         train_fraction = 1.0 - config.val_fraction - config.test_fraction
         split = split_module.make_split(
-            dataset, fractions=(train_fraction, config.val_fraction, config.test_fraction), seed=config.seed
+            dataset, fractions=(train_fraction, config.val_fraction, config.test_fraction), seed=config.data_split_seed
         )
         split_module.write_split_csv(dataset, split, split_path)
     by_split: dict[str, list] = {"train": [], "val": [], "test": []}
@@ -107,7 +107,7 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     extra_counts: dict = {}
     for extra_root in config.extra_data:
         extra = data_module.discover_busbra(extra_root)
-        extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.seed)
+        extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.data_split_seed)
         # Everything not used for training is the other-scanner test set, and so is every patient of a held-out
         # scanner (leave-one-scanner-out).
         held_groups = data_module.hold_out_devices(extra.samples, config.hold_out_device)
