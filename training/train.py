@@ -418,7 +418,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     timing: dict[str, float] = {}
 
     def run_stage(name: str, epochs: int, learning_rate: float, unfreeze: str,
-                  extra_callbacks: tuple[keras.callbacks.Callback, ...] = ()) -> None:
+                  extra_callbacks: tuple[keras.callbacks.Callback, ...] = (), progressive: bool = False) -> None:
         if epochs <= 0:
             return
         models.set_trainable_backbone(unfreeze)
@@ -427,7 +427,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
         # Progressive resizing: one compiled model, optimizer and schedule; the first epochs see smaller images.
         phases = [(name, train_data, epochs)]
-        if name == "stage2_finetune" and small_data is not None:
+        if progressive and small_data is not None:
             small = config.progressive_epochs
             phases = [(f"{name}_{config.progressive_size}px", small_data, small),
                       (f"{name}_{config.image_size}px", train_data, epochs)]
@@ -462,7 +462,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     if config.frozen_epochs > 0:
         run_stage("stage1_frozen", config.frozen_epochs, config.head_learning_rate, "none")
     run_stage("stage2_finetune", config.epochs, config.learning_rate, config.unfreeze,
-              (averager,) if config.average_last_epochs > 0 else ())
+              (averager,) if config.average_last_epochs > 0 else (), progressive=True)
     timing["best_epoch"] = monitor.best_epoch
     timing["best_val_macro_f1"] = round(monitor.best_score, 4)
     if averager.count:
