@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,pretrain,evaluate,export,export-backbone,card}``."""
+"""Command line: ``python -m training {train,pretrain,evaluate,export,export-backbone,recalibrate,card}``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ _HELP = {
                          "training images downscaled to this size, the rest at --image-size (one optimizer, one "
                          "learning-rate schedule); 0 disables"),
     "progressive_epochs": "fine-tune epochs at --progressive-size (see there)",
+    "offset_classes": ("comma-separated classes whose logit gets an offset <= 0 fitted with a second temperature on "
+                       "validation NLL and appended to the exported graph, to undo the over-prediction that class "
+                       "weights cause (see training/recalibrate.py); empty disables"),
     "max_images_per_class": "cap per class, for quick experiments (0 = all)",
     "verbose": "Keras progress: 1 = progress bar, 2 = one line per epoch",
 }
@@ -91,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         "export-backbone", help="save a run's backbone as a --weights FILE (pretraining for another run)")
     backbone_parser.add_argument("--checkpoint", required=True, type=Path)
     backbone_parser.add_argument("--out", required=True, type=Path, help="NAME.weights.h5")
+    recalibrate_parser = commands.add_parser(
+        "recalibrate", help="append validation-fitted class offsets to an exported model (no checkpoint needed)")
+    from training.recalibrate import add_arguments as add_recalibrate_arguments
+
+    add_recalibrate_arguments(recalibrate_parser)
     card_parser = commands.add_parser("card", help="write MODEL_CARD.md from an exported model's metadata")
     card_parser.add_argument("--model", required=True, type=Path)
     card_parser.add_argument("--command", required=True, dest="reproduce", help="the command that reproduces it")
@@ -123,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             from training.export import export_backbone
 
             export_backbone(args.checkpoint, args.out)
+        elif args.command == "recalibrate":
+            from training.recalibrate import run as recalibrate
+
+            return recalibrate(args)
         elif args.command == "card":
             from training.card import render_card
 
@@ -138,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         from desktop_app.core.inference import ModelError
         from training.model import ImageSizeError, WeightsError
+        from training.recalibrate import RecalibrationError
 
-        if isinstance(error, (WeightsError, ModelError, ImageSizeError, ConfigError)):
+        if isinstance(error, (WeightsError, ModelError, ImageSizeError, ConfigError, RecalibrationError)):
             print(f"error: {error}", file=sys.stderr)
             return 2
         raise

@@ -9,6 +9,7 @@ import onnx
 
 from desktop_app.core import contract
 from desktop_app.core.integrity import sha256_of_file
+from desktop_app.core.model_card import describe_class_offsets
 
 #: How model cards name a backbone from ``python -m training pretrain`` (``training.export.weights_origin``).
 OWN_PRETRAINING = "the project's own self-supervised pretraining"
@@ -108,6 +109,7 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         (f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "
         f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}"),
         (f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
+        f"class offsets: {describe_class_offsets(json.loads(meta.get(contract.META_CLASS_OFFSETS, 'null')))}; "
         f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"),
         "",
         _table(["class", "precision", "recall", "F1", "support"], class_rows),

@@ -9,19 +9,15 @@ import numpy as np
 
 from desktop_app.core.imageio import load_image
 from desktop_app.core.inference import ModelSession
+from desktop_app.core.preprocessing import preprocess_batch
 from training import data as data_module
 from training import report
 from training import split as split_module
 
 
-def evaluate(model_path: Path, data_root: Path, split_csv: Path | None = None, subset: str = "test",
-             masks_root: Path | None = None, batch_size: int = 16) -> dict:
-    """Metrics of ``model_path`` on ``data_root`` (optionally only the ``subset`` rows of ``split_csv``).
-
-    Classes in the data must be a subset of the model's labels (e.g. a benign/malignant-only data set).
-    """
-    session = ModelSession.open(model_path)
-    labels = list(session.labels)
+def labelled_samples(data_root: Path, split_csv: Path | None, subset: str, labels: list[str],
+                     masks_root: Path | None = None) -> list:
+    """The samples of ``data_root`` (only the ``subset`` rows of ``split_csv`` if given), checked against ``labels``."""
     dataset = data_module.discover_dataset(data_root, masks_root=masks_root)
     samples = list(dataset.samples)
     if split_csv is not None:
@@ -32,6 +28,26 @@ def evaluate(model_path: Path, data_root: Path, split_csv: Path | None = None, s
     unknown = sorted({s.label for s in samples} - set(labels))
     if unknown:
         raise data_module.DatasetError(f"classes {unknown} in {data_root} are not among the model's labels {labels}")
+    return samples
+
+
+def labelled_images(data_root: Path, split_csv: Path | None, subset: str, labels: list[str],
+                    input_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(model input [N, H, W, 3] by the app's preprocessing, label indices [N]) of a subset."""
+    samples = labelled_samples(data_root, split_csv, subset, labels)
+    images = preprocess_batch([load_image(s.path) for s in samples], input_size)
+    return images, np.array([labels.index(s.label) for s in samples])
+
+
+def evaluate(model_path: Path, data_root: Path, split_csv: Path | None = None, subset: str = "test",
+             masks_root: Path | None = None, batch_size: int = 16) -> dict:
+    """Metrics of ``model_path`` on ``data_root`` (optionally only the ``subset`` rows of ``split_csv``).
+
+    Classes in the data must be a subset of the model's labels (e.g. a benign/malignant-only data set).
+    """
+    session = ModelSession.open(model_path)
+    labels = list(session.labels)
+    samples = labelled_samples(data_root, split_csv, subset, labels, masks_root)
     probabilities = []
     for start in range(0, len(samples), batch_size):
         images = [load_image(s.path) for s in samples[start:start + batch_size]]

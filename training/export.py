@@ -20,6 +20,13 @@ from training.calibration import fit_temperature
 from training.card import OWN_PRETRAINING
 from training.config import TrainConfig
 from training.model import IMAGENET_NOTOP_MD5, PRETRAIN_INFO_NAME, ClassifierModels, save_backbone
+from training.recalibrate import (
+    append_class_offsets,
+    apply_record,
+    fit_class_offsets,
+    offset_class_indices,
+    parse_class_names,
+)
 from training.train import (
     CHECKPOINT_NAME,
     CONFIG_NAME,
@@ -92,7 +99,8 @@ def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
 
 def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierModels, run_dir: Path,
              history: dict | None = None, timing: dict | None = None, out: Path | None = None) -> Path:
-    """Calibrate on validation, report on test, fit OOD statistics, export ONNX, check parity, write the card."""
+    """Calibrate on validation (temperature, then class offsets), report on test, fit OOD statistics, export ONNX
+    (with the offsets appended to its graph), check parity, write the card."""
     run_dir = Path(run_dir)
     out = Path(out) if out else run_dir / MODEL_NAME
     labels = list(prepared.classes)
@@ -105,17 +113,31 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
     uncalibrated = models.export_model(temperature=1.0, flip_tta=config.flip_tta)
     test_cal = keras_outputs(calibrated, prepared.test.images)
     test_uncal = keras_outputs(uncalibrated, prepared.test.images)
+    val_cal = keras_outputs(calibrated, prepared.val.images)
+    offsets_record = None
+    offset_names = parse_class_names(config.offset_classes)
+    if offset_class_indices(labels, offset_names):
+        offsets_record = fit_class_offsets(val_cal[contract.OUTPUT_PROBABILITIES], prepared.val.labels, labels,
+                                           offset_names)
+        print(f"class offsets (fitted on {len(prepared.val)} validation images): {offsets_record['offsets']}, "
+              f"temperature {offsets_record['temperature']:.3f}", flush=True)
+
+    def final_probabilities(outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """What the exported graph outputs: calibrated, then class offsets if any."""
+        probabilities = outputs[contract.OUTPUT_PROBABILITIES]
+        return apply_record(probabilities, offsets_record, labels) if offsets_record else probabilities
+
     metrics = report.write_report(
         run_dir, prepared.test.labels, test_uncal[contract.OUTPUT_PROBABILITIES],
-        test_cal[contract.OUTPUT_PROBABILITIES], labels, history or {},
+        final_probabilities(test_cal), labels, history or {},
     )
-    val_cal = keras_outputs(calibrated, prepared.val.images)
-    metrics["validation"] = report.compute_metrics(prepared.val.labels, val_cal[contract.OUTPUT_PROBABILITIES], labels)
+    metrics["validation"] = report.compute_metrics(prepared.val.labels, final_probabilities(val_cal), labels)
     if prepared.extra_test is not None and len(prepared.extra_test):
         extra = keras_outputs(calibrated, prepared.extra_test.images)
-        metrics["extra_test"] = report.compute_metrics(
-            prepared.extra_test.labels, extra[contract.OUTPUT_PROBABILITIES], labels)
+        metrics["extra_test"] = report.compute_metrics(prepared.extra_test.labels, final_probabilities(extra), labels)
     metrics["temperature"] = temperature
+    if offsets_record:
+        metrics["class_offsets"] = offsets_record
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
     train_embeddings = keras_outputs(calibrated, prepared.train.images)[contract.OUTPUT_EMBEDDING]
@@ -126,9 +148,11 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
 
     print("converting to ONNX with tf2onnx ...", flush=True)
     proto = convert_to_onnx(calibrated, config.size)
+    if offsets_record:
+        append_class_offsets(proto, offsets_record, labels)
     parity_images = prepared.val.images
     onnx_probs = onnx_outputs(proto.SerializeToString(), parity_images)[contract.OUTPUT_PROBABILITIES]
-    parity = float(np.max(np.abs(onnx_probs - val_cal[contract.OUTPUT_PROBABILITIES])))
+    parity = float(np.max(np.abs(onnx_probs - final_probabilities(val_cal))))
     print(f"parity Keras vs onnxruntime on {len(parity_images)} validation images: max |dp| = {parity:.2e}")
     if not parity <= PARITY_TOLERANCE:
         raise ExportError(f"Keras/onnxruntime parity {parity:.3e} exceeds {PARITY_TOLERANCE:g}")
@@ -158,6 +182,8 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
         contract.META_PARITY: f"{parity:.3e}",
         contract.META_OOD: ood.to_json(),
     }
+    if offsets_record:
+        metadata[contract.META_CLASS_OFFSETS] = json.dumps(offsets_record)
     set_metadata(proto, metadata)
     proto.producer_name = "bus-classifier training"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,17 @@ def _json_or_text(text: str | None) -> object:
         return text
 
 
+def describe_class_offsets(record: object) -> str:
+    """One line for the class-offset correction stored in a model (see training/recalibrate.py)."""
+    if not isinstance(record, dict):
+        return "none (temperature scaling only)"
+    offsets = record.get("offsets", {})
+    moved = [f"{name} {value:+.2f}" for name, value in offsets.items() if isinstance(value, (int, float)) and value]
+    temperature = record.get("temperature")
+    return (f"{', '.join(moved) or 'none'} (logit offsets, second temperature {format_value(temperature)}; "
+            f"fitted on {record.get('fitted_on', 'validation')})")
+
+
 def format_value(value: object) -> str:
     """Readable text for a metadata value (floats to 4 significant digits, lists joined)."""
     if value is None:
@@ -68,6 +79,7 @@ class ModelCard:
     preprocessing: str
     temperature: float | None
     parity_max_abs_diff: float | None
+    class_offsets: object
     training: object
     metrics: object
     ood_threshold: float | None
@@ -95,6 +107,7 @@ class ModelCard:
             preprocessing=metadata.get(contract.META_PREPROCESSING, ""),
             temperature=info.temperature,
             parity_max_abs_diff=parity_value,
+            class_offsets=_json_or_text(metadata.get(contract.META_CLASS_OFFSETS)),
             training=_json_or_text(metadata.get(contract.META_TRAINING)),
             metrics=_json_or_text(metadata.get(contract.META_METRICS)),
             ood_threshold=info.ood.threshold if info.ood is not None else None,
@@ -143,6 +156,7 @@ class ModelCard:
                 "Calibration",
                 [
                     ("Temperature", format_value(self.temperature)),
+                    ("Class offsets", describe_class_offsets(self.class_offsets)),
                     ("Keras vs ONNX max abs diff", format_value(self.parity_max_abs_diff)),
                     *calibration_metrics,
                 ],
@@ -163,6 +177,7 @@ class ModelCard:
             "input_size": list(self.input_size),
             "temperature": self.temperature,
             "parity_max_abs_diff": self.parity_max_abs_diff,
+            "class_offsets": self.class_offsets,
             "training": self.training,
             "metrics": self.metrics,
             "ood_threshold": self.ood_threshold,

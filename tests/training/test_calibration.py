@@ -1,4 +1,4 @@
-"""Temperature scaling: softmax, NLL and recovery of a known temperature."""
+"""Temperature scaling and class offsets: softmax, NLL, recovery of a known temperature and offsets."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from training.calibration import (
+    OFFSET_BOUNDS,
     TEMPERATURE_BOUNDS,
     fit_temperature,
+    fit_temperature_and_offsets,
     logits_from_probabilities,
     negative_log_likelihood,
+    recalibrated,
     softmax,
 )
 
@@ -74,3 +77,58 @@ def test_fit_rejects_bad_input() -> None:
         fit_temperature(np.zeros((2, 2)), np.array([0, 2]))
     with pytest.raises(ValueError):
         fit_temperature(np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+
+def _sample_labels(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    cumulative = probabilities.cumsum(axis=1)
+    return (rng.uniform(size=(len(probabilities), 1)) > cumulative).sum(axis=1)
+
+
+def test_fit_recovers_known_temperature_and_offset() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0.0, 2.0, size=(20000, 3))
+    labels = _sample_labels(softmax(logits, 1.5, np.array([0.0, 0.0, -1.2])), rng)
+    temperature, offsets = fit_temperature_and_offsets(logits, labels, [2])
+    assert temperature == pytest.approx(1.5, rel=0.05)
+    assert offsets[2] == pytest.approx(-1.2, abs=0.08)
+    assert offsets[0] == 0.0 and offsets[1] == 0.0  # classes not chosen stay untouched
+
+
+def test_fit_two_offsets_and_beats_temperature_alone() -> None:
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0.0, 2.0, size=(3000, 3))
+    labels = _sample_labels(softmax(logits, 1.0, np.array([0.0, -0.7, -1.5])), rng)
+    temperature, offsets = fit_temperature_and_offsets(logits, labels, [1, 2])
+    np.testing.assert_allclose(offsets, [0.0, -0.7, -1.5], atol=0.25)
+    alone = fit_temperature(logits, labels)
+    assert negative_log_likelihood(logits, labels, temperature, offsets) < negative_log_likelihood(logits, labels, alone)
+
+
+def test_offsets_never_raise_a_class() -> None:
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0.0, 2.0, size=(5000, 3))
+    labels = _sample_labels(softmax(logits, 1.0, np.array([0.0, 0.0, 1.5])), rng)  # class 2 under-predicted
+    _, offsets = fit_temperature_and_offsets(logits, labels, [2])
+    assert offsets[2] == OFFSET_BOUNDS[1] == 0.0
+
+
+def test_no_offset_classes_is_plain_temperature_scaling() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0.0, 2.0, size=(2000, 3))
+    labels = _sample_labels(softmax(logits, 2.0), rng)
+    temperature, offsets = fit_temperature_and_offsets(logits, labels, [])
+    assert not offsets.any()
+    assert temperature == pytest.approx(fit_temperature(logits, labels))
+    with pytest.raises(ValueError, match="offset classes"):
+        fit_temperature_and_offsets(logits, labels, [3])
+
+
+def test_lowering_normal_never_takes_a_malignant_answer_away() -> None:
+    probabilities = np.random.default_rng(4).dirichlet([0.5, 0.5, 0.5], size=5000)
+    corrected = recalibrated(probabilities, 0.8, np.array([0.0, 0.0, -2.0]))
+    before, after = probabilities.argmax(axis=1), corrected.argmax(axis=1)
+    assert np.all(after[before == 1] == 1) and np.all(after[before == 0] == 0)
+    assert (after == 2).sum() < (before == 2).sum()
+    np.testing.assert_allclose(corrected.sum(axis=1), 1.0)
+    # No offset and T = 1 give back the probabilities (above the floor).
+    np.testing.assert_allclose(recalibrated(probabilities, 1.0, np.zeros(3)), probabilities, atol=1e-9)

@@ -93,11 +93,16 @@ def test_exported_model_follows_contract(trained_run: tuple[Path, Path]) -> None
     batch = rng.uniform(0, 255, size=(3, SIZE, SIZE, 3)).astype(np.float32)
     predictions = session.run(batch)
     temperature = float(metadata[contract.META_TEMPERATURE])
+    # The default recipe appends a validation-fitted offset for "normal" (<= 0) with a second temperature.
+    offsets = json.loads(metadata[contract.META_CLASS_OFFSETS])
+    assert offsets["classes_offset"] == ["normal"] and offsets["offsets"]["normal"] <= 0
+    assert offsets["offsets"]["benign"] == offsets["offsets"]["malignant"] == 0
+    shift = np.array([offsets["offsets"][name] for name in CLASSES])
     for prediction in predictions:
         assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
         assert prediction.embedding.shape == (1024,)
         # Exact CAM: the spatial mean of the class maps is the logit vector.
-        logits = prediction.cam.reshape(-1, len(CLASSES)).mean(axis=0) / temperature
+        logits = prediction.cam.reshape(-1, len(CLASSES)).mean(axis=0) / temperature / offsets["temperature"] + shift
         expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
         np.testing.assert_allclose(prediction.probabilities, expected, atol=1e-5)
 
@@ -169,7 +174,7 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
 def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored.
 
-    The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities; and its
+    With ``--offset-classes ""`` no class offsets are appended. The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities; and its
     tail weight averaging: the mean of the last 2 epochs is what gets exported.
     """
     import keras
@@ -180,6 +185,7 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
         "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
         "--frozen-epochs", "0", "--epochs", "3", "--average-last-epochs", "2", "--batch-size", "4", "--seg-head",
         "--mixed-precision", "--flip-tta", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
+        "--offset-classes", "",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -189,6 +195,7 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     assert onnx.TensorProto.FLOAT in element_types
     metadata = {p.key: p.value for p in model.metadata_props}
     assert float(metadata[contract.META_PARITY]) <= 1e-4
+    assert contract.META_CLASS_OFFSETS not in metadata  # --offset-classes "" keeps temperature scaling alone
     training = json.loads(metadata[contract.META_TRAINING])
     assert training["recipe"]["mixed_precision"] is True
     assert training["timing"]["kept_weights"] == "mean of the last 2 fine-tune epochs"
