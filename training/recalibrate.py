@@ -180,15 +180,8 @@ def recalibrate_file(model_path: Path, data: Path, split: Path, out: Path, class
     return headline
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training recalibrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return run(args)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``python -m training recalibrate`` flags."""
     parser.add_argument("--model", required=True, type=Path, help="contract ONNX model without class offsets")
     parser.add_argument("--data", required=True, type=Path, help="the image root its split's paths are relative to")
     parser.add_argument("--split", required=True, type=Path, help="split.csv whose val rows fit, test rows score")
@@ -200,6 +193,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``python -m training recalibrate``: write the corrected model, print its headline figures."""
     headline = recalibrate_file(args.model, args.data, args.split, args.out, parse_class_names(args.offset_classes),
                                 args.extra_data, args.extra_split)
     print(f"wrote {args.out}")
