@@ -136,6 +136,8 @@ def recalibrate_file(model_path: Path, data: Path, split: Path, out: Path, class
     if contract.META_CLASS_OFFSETS in meta:
         raise RecalibrationError(f"{model_path.name} already has class offsets")
     labels = json.loads(meta[contract.META_LABELS])
+    if not offset_class_indices(labels, class_names):
+        raise RecalibrationError(f"none of the classes {list(class_names)} is among the model's labels {labels}")
     size = tuple(json.loads(meta[contract.META_INPUT_SIZE]))
     headline = json.loads(meta.get(contract.META_METRICS, "{}"))
     if "extra_test" in headline and (extra_data is None or extra_split is None):

@@ -143,5 +143,8 @@ def test_refusals_are_clear(data_and_split: tuple[Path, Path], tmp_path: Path,
 
     with_extra = make_tiny_model(tmp_path / "extra.onnx", labels=CLASSES, input_size=(SIZE, SIZE), extra_metadata={
         contract.META_METRICS: json.dumps({"accuracy": 0.5, "extra_test": {"accuracy": 0.5}})})
+    with pytest.raises(RecalibrationError, match="none of the classes"):
+        recalibrate_file(original, data, split, tmp_path / "y.onnx", ["cyst"])
+    assert not (tmp_path / "y.onnx").exists()
     with pytest.raises(RecalibrationError, match="--extra-data"):
         recalibrate_file(with_extra, data, split, tmp_path / "x.onnx", ["normal"])
