@@ -39,6 +39,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     dropout: float = 0.3
     class_weights: bool = True
+    class_weight_power: float = 1.0  # class weights = balanced ** power: 1 balanced, 0.5 square root, 0 equal
     augment: float = 1.0  # augmentation strength multiplier (0 disables)
     mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables
     seg_head: bool = False  # auxiliary lesion-mask supervision

@@ -1,0 +1,64 @@
+"""Class weights: scikit-learn's 'balanced' weights raised to --class-weight-power, fed to the loss per image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from training.__main__ import main as training_main
+from training.config import TrainConfig
+from training.train import ArraySet, balanced_class_weights, make_train_dataset
+
+# The joint training set's shape: many benign, fewer malignant, few normal images.
+LABELS = np.array([0] * 60 + [1] * 30 + [2] * 6)
+
+
+def _weighted_shares(weights: np.ndarray) -> np.ndarray:
+    totals = np.bincount(LABELS, weights=weights[LABELS], minlength=3)
+    return totals / totals.sum()
+
+
+def test_power_one_is_balanced_and_gives_every_class_the_same_total_weight() -> None:
+    weights = balanced_class_weights(LABELS, 3)
+    np.testing.assert_allclose(weights, [96 / (3 * 60), 96 / (3 * 30), 96 / (3 * 6)])
+    np.testing.assert_allclose(_weighted_shares(weights), [1 / 3] * 3)
+
+
+def test_power_half_is_the_square_root_and_keeps_the_order_of_the_class_sizes() -> None:
+    balanced = balanced_class_weights(LABELS, 3)
+    tempered = balanced_class_weights(LABELS, 3, 0.5)
+    np.testing.assert_allclose(tempered, np.sqrt(balanced))
+    shares = _weighted_shares(tempered)
+    raw = np.bincount(LABELS) / len(LABELS)
+    assert raw[2] < shares[2] < 1 / 3  # the rare class gains weight, but less than under full balancing
+    assert shares[0] > shares[1] > shares[2]
+
+
+def test_power_zero_weighs_every_image_equally_and_absent_classes_get_zero() -> None:
+    np.testing.assert_allclose(balanced_class_weights(LABELS, 3, 0.0), [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(balanced_class_weights(np.array([0, 0, 1]), 3, 0.5)[2], 0.0)
+
+
+def test_the_dataset_carries_each_images_class_weight() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 0, 0, 1, 2, 2])
+    arrays = ArraySet(rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8), labels,
+                      np.zeros((6, 32, 32, 1), dtype=np.uint8), [Path(f"{i}.png") for i in range(6)], ["busi"] * 6)
+    config = TrainConfig(data="unused", out="unused", image_size=32, batch_size=6, augment=0.0, class_weight_power=0.5)
+    weights = balanced_class_weights(labels, 3, config.class_weight_power)
+    _, targets, sample_weights = next(iter(make_train_dataset(arrays, config, weights, 3)))
+    seen = np.argmax(targets["logits"].numpy(), axis=1)
+    np.testing.assert_allclose(sample_weights["logits"].numpy(), weights[seen], rtol=1e-6)
+
+
+def test_cli_refuses_a_negative_power_before_loading_any_data(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = training_main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "run"),
+                          "--weights", "none", "--image-size", "64", "--class-weight-power", "-1"])
+    assert code == 2
+    assert "--class-weight-power must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
