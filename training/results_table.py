@@ -30,6 +30,13 @@ def _row(run_dir: Path) -> str:
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     if config.get("progressive_epochs"):
         recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"
+    if not config.get("class_weights", True):
+        recipe += ", no class weights"
+    elif config.get("class_weight_power", 1.0) != 1.0:
+        recipe += f", class weights balanced^{config['class_weight_power']}"
+    offsets = {name: value for name, value in metrics.get("class_offsets", {}).get("offsets", {}).items() if value}
+    if offsets:
+        recipe += ", class offsets " + " ".join(f"{name} {value:+.2f}" for name, value in offsets.items())
     # Other-scanner score: `python -m training evaluate ... --out runs/<run>/busbra_test.json` (same patients for
     # every run: training/splits/busbra_seed0.csv test rows), else the run's own extra-data test set.
     other = run_dir / "busbra_test.json"

@@ -1,0 +1,46 @@
+"""The runs table names every recipe knob that differs from the defaults, read from the run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from training.config import TrainConfig
+from training.results_table import HEADER, main
+
+
+def _run_folder(root: Path, metrics_extra: dict, **config: object) -> Path:
+    run = root / "r99_test"
+    run.mkdir()
+    TrainConfig(data="d", out=str(run), weights="none", extra_data=["../x/busbra"], **config).save(  # type: ignore[arg-type]
+        run / "config.json")
+    scores = {"accuracy": 0.75, "macro_f1": 0.7, "macro_roc_auc": 0.8, "per_class": {"malignant": {"recall": 0.5}}}
+    metrics = {"test": scores, "validation": {"macro_f1": 0.8}, "extra_test": scores,
+               "ece_before_calibration": 0.2, "ece_after_calibration": 0.1, **metrics_extra}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys) -> None:
+    offsets = {"class_offsets": {"offsets": {"benign": 0.0, "malignant": 0.0, "normal": -0.4515}}}
+    run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2)
+    assert main([str(run)]) == 0
+    header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
+    assert header == HEADER.splitlines()[0]
+    assert row.startswith("| r99_test | weights=none,")
+    assert "class weights balanced^0.5" in row
+    assert "class offsets normal -0.45" in row
+    assert "benign" not in row  # zero offsets are not listed
+    assert "mixup 0.2" in row
+    assert "| 0.750 | 0.700 | 0.500 | 0.200 → 0.100 | 0.750 / 0.80 |" in row
+
+
+def test_defaults_add_nothing_and_disabled_weights_are_named(tmp_path: Path, capsys) -> None:
+    run = _run_folder(tmp_path, {})
+    main([str(run)])
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "class weights" not in row and "class offsets" not in row
+    (run / "config.json").unlink()
+    TrainConfig(data="d", out=str(run), class_weights=False).save(run / "config.json")
+    main([str(run)])
+    assert "no class weights" in capsys.readouterr().out.strip().splitlines()[-1]
