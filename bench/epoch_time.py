@@ -1,0 +1,172 @@
+"""Where a training epoch's time goes: the training step itself or the augmenting tf.data pipeline feeding it.
+
+    python -m bench.epoch_time [--data ../shared/data/busi] [--epochs 3] [--steps N]
+
+Rebuilds the shipped model's recipe (read from ``assets/model.onnx``'s ``training`` metadata: input size, batch,
+lesion-mask head, mixed precision, joint data ...) with the training code's own functions, loads the real data as
+``python -m training train`` does, and times whole epochs in two modes, alternating so that a change in the host's
+speed hits both alike:
+
+- ``pipeline``: the training input as in a run (shuffle, augmentation and mask targets computed in tf.data while
+  the model trains);
+- ``cached``: the same number of batches, augmented once beforehand and replayed from memory (no tf.data work
+  during the epoch).
+
+If the two take the same time, the epoch is bound by the model's compute (and the host's speed), not by the input
+pipeline. The first epoch of each mode traces the step and is reported apart. Random initial weights: speed does
+not depend on them. Slow on purpose (whole epochs on the real data); never run by the test suite at full size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import REAL_MODEL, summarise, write_result
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+MODES = ("pipeline", "cached")
+
+
+def recipe_config(model: Path, data: Path, masks: Path | None, groups: Path | None,
+                  extra_data: list[Path] | None, out: Path):
+    """The model's recorded training recipe as a ``TrainConfig``, pointed at this machine's data folders.
+
+    ``extra_data`` None: the recipe's extra data sets, looked up by folder name under ../shared/data.
+    """
+    import onnx
+
+    from desktop_app.core import contract
+    from training.config import TrainConfig
+
+    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    recipe = json.loads(metadata.get(contract.META_TRAINING, "{}")).get("recipe") or {}
+    known = {field.name for field in dataclasses.fields(TrainConfig)}
+    values = {key: value for key, value in recipe.items() if key in known}
+    if extra_data is None:
+        extra_data = [SHARED_DATA / Path(path).name for path in recipe.get("extra_data") or []]
+    values.update(data=str(data), out=str(out), masks=str(masks) if masks else None,
+                  groups=str(groups) if groups else None, extra_data=[str(path) for path in extra_data],
+                  weights="none", verbose=0)  # random init: speed does not depend on the weights
+    return TrainConfig(**values)
+
+
+def cached_copy(dataset, steps: int, batch_size: int):
+    """``steps`` batches of ``dataset`` computed now and replayed from memory as a dataset of the same batches."""
+    import tensorflow as tf
+
+    batches = list(dataset.take(steps))
+    images = tf.concat([batch[0] for batch in batches], axis=0)
+    targets = {key: tf.concat([batch[1][key] for batch in batches], axis=0) for key in batches[0][1]}
+    weights = {key: tf.concat([batch[2][key] for batch in batches], axis=0) for key in batches[0][2]}
+    # drop_remainder: the same static batch shape as the training pipeline, so the step is traced only once.
+    replay = tf.data.Dataset.from_tensor_slices((images, targets, weights))
+    return replay.batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+def time_epochs(config, epochs: int, steps: int | None) -> dict:
+    """Alternate one epoch of each mode ``epochs`` times; seconds per epoch and per step for each mode."""
+    import keras
+    import numpy as np
+
+    from training import train
+
+    run_dir = Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train.set_seeds(config.seed)
+    prepared = train.prepare_data(config, run_dir)
+    num_classes = len(prepared.classes)
+    class_weight = (train.balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
+                    if config.class_weights else np.ones(num_classes))
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        models = train.ClassifierModels(train.model_spec(config, num_classes))
+        pipeline = train.make_train_dataset(prepared.train, config, class_weight, num_classes)
+        steps = min(steps or int(pipeline.cardinality().numpy()), int(pipeline.cardinality().numpy()))
+        datasets = {"pipeline": pipeline, "cached": cached_copy(pipeline, steps, config.batch_size)}
+        train._compile(models, config, config.learning_rate, max(1, 2 * epochs), steps)
+        step_ends: list[float] = []
+        clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: step_ends.append(time.time()))
+        results = {mode: {"first_epoch_s": None, "epoch_s": [], "steps": []} for mode in MODES}
+        for epoch in range(epochs):
+            for mode in MODES:
+                step_ends.clear()
+                start = time.time()
+                models.training_model.fit(datasets[mode], epochs=1, steps_per_epoch=steps, callbacks=[clock],
+                                          verbose=0)
+                elapsed = time.time() - start
+                if epoch == 0:
+                    results[mode]["first_epoch_s"] = round(elapsed, 3)
+                    continue
+                results[mode]["epoch_s"].append(round(elapsed, 3))
+                results[mode]["steps"].extend(np.diff([start, *step_ends]).tolist())
+                print(f"epoch {epoch + 1} {mode}: {elapsed:.1f} s", flush=True)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    for mode in MODES:
+        step_seconds = results[mode].pop("steps")
+        if step_seconds:
+            results[mode]["step"] = summarise(step_seconds)
+    return {"train_images": len(prepared.train), "steps_per_epoch": steps, "modes": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=REAL_MODEL, help="model whose recorded recipe is timed")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "busi", help="BUSI-layout class folders")
+    parser.add_argument("--masks", type=Path, default=None, help="lesion masks (default: <data>_masks if present)")
+    parser.add_argument("--groups", type=Path, default=None, help="duplicate groups (default: <data>/DUPLICATES.tsv)")
+    parser.add_argument("--extra-data", type=Path, action="append", default=None,
+                        help="extra data set (repeatable; default: the recipe's, found under ../shared/data)")
+    parser.add_argument("--image-size", type=int, default=None, help="override the recipe's input size")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per mode, the first of each being warm-up")
+    parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: a whole epoch)")
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: the first epoch of each mode traces the step and is not timed")
+
+    masks = args.masks or (args.data.parent / f"{args.data.name}_masks")
+    groups = args.groups or (args.data / "DUPLICATES.tsv")
+    with tempfile.TemporaryDirectory() as scratch:
+        config = recipe_config(args.model, args.data, masks if masks.is_dir() else None,
+                               groups if groups.is_file() else None, args.extra_data, Path(scratch) / "run")
+        overrides: dict[str, int] = {}
+        if args.image_size:
+            overrides["image_size"] = args.image_size
+        if args.batch_size:
+            overrides["batch_size"] = args.batch_size
+        config = dataclasses.replace(config, **overrides)
+        timing = time_epochs(config, args.epochs, args.steps)
+    result = {
+        "recipe_of": str(args.model),
+        "input_size": config.image_size,
+        "batch_size": config.batch_size,
+        "seg_head": config.seg_head,
+        "mixed_precision": config.mixed_precision,
+        "extra_data": [Path(path).name for path in config.extra_data],
+        **timing,
+    }
+    for mode in MODES:
+        seconds = result["modes"][mode]["epoch_s"]
+        print(f"{mode}: epochs {seconds} s, step median {result['modes'][mode]['step']['median_ms']:.0f} ms")
+    print(write_result("epoch_time", result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
