@@ -121,6 +121,8 @@ def time_epochs(config, epochs: int, steps: int | None) -> dict:
         step_seconds = results[mode].pop("steps")
         if step_seconds:
             results[mode]["step"] = summarise(step_seconds)
+            # Is a slow epoch uniformly slower steps or a few stalls? The five slowest steps tell.
+            results[mode]["slowest_steps_s"] = [round(value, 2) for value in sorted(step_seconds)[-5:][::-1]]
     return {"train_images": len(prepared.train), "steps_per_epoch": steps, "modes": results}
 
 
@@ -163,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for mode in MODES:
         seconds = result["modes"][mode]["epoch_s"]
-        print(f"{mode}: epochs {seconds} s, step median {result['modes'][mode]['step']['median_ms']:.0f} ms")
+        timing = result["modes"][mode]
+        print(f"{mode}: epochs {seconds} s, step median {timing['step']['median_ms']:.0f} ms, "
+              f"slowest steps {timing['slowest_steps_s']} s")
     print(write_result("epoch_time", result))
     return 0
 

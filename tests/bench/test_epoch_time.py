@@ -80,6 +80,8 @@ def test_times_both_modes_on_a_tiny_dataset(tmp_path: Path, monkeypatch: pytest.
         assert timing["first_epoch_s"] > 0
         assert len(timing["epoch_s"]) == 2 and all(seconds > 0 for seconds in timing["epoch_s"])
         assert timing["step"]["n"] == 4  # two timed epochs of two steps
+        slowest = timing["slowest_steps_s"]
+        assert len(slowest) == 4 and slowest == sorted(slowest, reverse=True)
     spec = _PoolingModels.built[-1]
     assert spec.image_size == (32, 32) and spec.weights == "none" and spec.num_classes == 3
 
