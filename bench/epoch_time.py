@@ -77,8 +77,13 @@ def cached_copy(dataset, steps: int, batch_size: int):
     return replay.batch(batch_size, drop_remainder=True).prefetch(2)
 
 
-def time_epochs(config, epochs: int, steps: int | None) -> dict:
-    """Alternate one epoch of each mode ``epochs`` times; seconds per epoch and per step for each mode."""
+def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None = None) -> dict:
+    """Alternate one epoch of each mode ``epochs`` times; seconds per epoch and per step for each mode.
+
+    Each step's wall time comes with the process's CPU time over it (all threads): a slow step whose CPU time grew
+    alike did more work or ran on a slower CPU; one whose CPU time did not was waiting. ``steps_csv``: every timed
+    step as a row (mode, epoch, step, wall_s, cpu_s).
+    """
     import keras
     import numpy as np
 
@@ -99,30 +104,45 @@ def time_epochs(config, epochs: int, steps: int | None) -> dict:
         steps = min(steps or int(pipeline.cardinality().numpy()), int(pipeline.cardinality().numpy()))
         datasets = {"pipeline": pipeline, "cached": cached_copy(pipeline, steps, config.batch_size)}
         train._compile(models, config, config.learning_rate, max(1, 2 * epochs), steps)
-        step_ends: list[float] = []
-        clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: step_ends.append(time.time()))
-        results = {mode: {"first_epoch_s": None, "epoch_s": [], "steps": []} for mode in MODES}
+        step_ends: list[tuple[float, float]] = []
+        clock = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: step_ends.append((time.time(), time.process_time())))
+        results = {mode: {"first_epoch_s": None, "epoch_s": [], "epoch_cpu_s": [], "steps": []} for mode in MODES}
+        rows: list[tuple] = []
         for epoch in range(epochs):
             for mode in MODES:
                 step_ends.clear()
-                start = time.time()
+                start = (time.time(), time.process_time())
                 models.training_model.fit(datasets[mode], epochs=1, steps_per_epoch=steps, callbacks=[clock],
                                           verbose=0)
-                elapsed = time.time() - start
+                elapsed, cpu = time.time() - start[0], time.process_time() - start[1]
                 if epoch == 0:
                     results[mode]["first_epoch_s"] = round(elapsed, 3)
                     continue
                 results[mode]["epoch_s"].append(round(elapsed, 3))
-                results[mode]["steps"].extend(np.diff([start, *step_ends]).tolist())
-                print(f"epoch {epoch + 1} {mode}: {elapsed:.1f} s", flush=True)
+                results[mode]["epoch_cpu_s"].append(round(cpu, 3))
+                ends = np.array([start, *step_ends])
+                step_times = np.diff(ends, axis=0)  # columns: wall, CPU
+                results[mode]["steps"].extend(step_times.tolist())
+                rows.extend((mode, epoch + 1, index + 1, wall, cpu_time)
+                            for index, (wall, cpu_time) in enumerate(step_times.tolist()))
+                print(f"epoch {epoch + 1} {mode}: {elapsed:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+    if steps_csv is not None:
+        steps_csv.parent.mkdir(parents=True, exist_ok=True)
+        with steps_csv.open("w", encoding="utf-8") as handle:
+            handle.write("mode,epoch,step,wall_s,cpu_s\n")
+            handle.writelines(f"{mode},{epoch},{step},{wall:.4f},{cpu:.4f}\n" for mode, epoch, step, wall, cpu in rows)
     for mode in MODES:
-        step_seconds = results[mode].pop("steps")
-        if step_seconds:
-            results[mode]["step"] = summarise(step_seconds)
-            # Is a slow epoch uniformly slower steps or a few stalls? The five slowest steps tell.
-            results[mode]["slowest_steps_s"] = [round(value, 2) for value in sorted(step_seconds)[-5:][::-1]]
+        step_times = results[mode].pop("steps")
+        if step_times:
+            results[mode]["step"] = summarise([wall for wall, _ in step_times])
+            # Is a slow epoch uniformly slower steps or a few stalls? The five slowest steps tell, and their CPU
+            # time says whether they computed longer or waited.
+            slowest = sorted(step_times, reverse=True)[:5]
+            results[mode]["slowest_steps_s"] = [round(wall, 2) for wall, _ in slowest]
+            results[mode]["slowest_steps_cpu_s"] = [round(cpu, 2) for _, cpu in slowest]
     return {"train_images": len(prepared.train), "steps_per_epoch": steps, "modes": results}
 
 
@@ -138,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per mode, the first of each being warm-up")
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: a whole epoch)")
+    parser.add_argument("--steps-csv", type=Path, default=None,
+                        help="write every timed step (mode, epoch, step, wall_s, cpu_s) to this CSV")
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch of each mode traces the step and is not timed")
@@ -153,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch_size:
             overrides["batch_size"] = args.batch_size
         config = dataclasses.replace(config, **overrides)
-        timing = time_epochs(config, args.epochs, args.steps)
+        timing = time_epochs(config, args.epochs, args.steps, args.steps_csv)
     result = {
         "recipe_of": str(args.model),
         "input_size": config.image_size,
@@ -166,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     for mode in MODES:
         seconds = result["modes"][mode]["epoch_s"]
         timing = result["modes"][mode]
-        print(f"{mode}: epochs {seconds} s, step median {timing['step']['median_ms']:.0f} ms, "
-              f"slowest steps {timing['slowest_steps_s']} s")
+        print(f"{mode}: epochs {seconds} s (CPU {timing['epoch_cpu_s']} s), step median "
+              f"{timing['step']['median_ms']:.0f} ms, slowest steps {timing['slowest_steps_s']} s "
+              f"(CPU {timing['slowest_steps_cpu_s']} s)")
     print(write_result("epoch_time", result))
     return 0
 

@@ -70,7 +70,7 @@ def test_times_both_modes_on_a_tiny_dataset(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(epoch_time, "write_result", lambda name, result: written.setdefault(name, result))
     monkeypatch.setattr(train, "ClassifierModels", _PoolingModels)
     code = epoch_time.main(["--model", str(model), "--data", str(data), "--image-size", "32", "--batch-size", "2",
-                            "--epochs", "3", "--steps", "2"])
+                            "--epochs", "3", "--steps", "2", "--steps-csv", str(tmp_path / "steps.csv")])
     assert code == 0
     result = written["epoch_time"]
     assert (result["input_size"], result["batch_size"], result["steps_per_epoch"]) == (32, 2, 2)
@@ -82,6 +82,11 @@ def test_times_both_modes_on_a_tiny_dataset(tmp_path: Path, monkeypatch: pytest.
         assert timing["step"]["n"] == 4  # two timed epochs of two steps
         slowest = timing["slowest_steps_s"]
         assert len(slowest) == 4 and slowest == sorted(slowest, reverse=True)
+        assert len(timing["slowest_steps_cpu_s"]) == 4 and all(cpu >= 0 for cpu in timing["slowest_steps_cpu_s"])
+        assert len(timing["epoch_cpu_s"]) == 2 and all(cpu > 0 for cpu in timing["epoch_cpu_s"])
+    rows = (tmp_path / "steps.csv").read_text().splitlines()
+    assert rows[0] == "mode,epoch,step,wall_s,cpu_s" and len(rows) == 1 + 2 * 2 * 2  # 2 modes x 2 epochs x 2 steps
+    assert {row.split(",")[0] for row in rows[1:]} == {"pipeline", "cached"}
     spec = _PoolingModels.built[-1]
     assert spec.image_size == (32, 32) and spec.weights == "none" and spec.num_classes == 3
 
