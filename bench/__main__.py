@@ -43,6 +43,11 @@ def run(module: str, *args: str) -> None:
     subprocess.run([sys.executable, "-m", f"bench.{module}", *args], cwd=ROOT, check=True)
 
 
+def _yes_no(flag: bool | None) -> str:
+    """A recorded machine flag as words (results written before the flag existed say so)."""
+    return "not recorded" if flag is None else ("yes" if flag else "no")
+
+
 def verdict(value: float | None, target: float, lower_is_better: bool = True) -> str:
     if value is None:
         return "not measured"
@@ -65,7 +70,8 @@ def render() -> str:
     lines += [
         (
             f"Measured {where['date_utc']} on {where['cpu']}, {where['logical_cores']} logical cores, "
-            f"{where['memory_gb']} GB RAM, AVX-512 VNNI: {'yes' if where['avx512_vnni'] else 'no'}; "
+            f"{where['memory_gb']} GB RAM, AVX-512 VNNI: {'yes' if where['avx512_vnni'] else 'no'}, "
+            f"native bfloat16: {_yes_no(where.get('native_bfloat16'))}; "
             f"{where['os']}, Python {where['python']}. Model: {model_note}."
         ),
         "",

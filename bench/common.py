@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.precision import NATIVE_BF16_CPU_FLAGS, cpu_flags
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 #: Written by ``python -m bench.standin_model`` with the default recipe (see bench/standin_model.py).
@@ -64,16 +66,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 def machine() -> dict[str, object]:
     """What the numbers were measured on, and how busy it was."""
     flags = cpu_flags()
@@ -89,6 +81,8 @@ def machine() -> dict[str, object]:
         "logical_cores": os.cpu_count(),
         "memory_gb": memory_gb,
         "avx512_vnni": "avx512_vnni" in flags,
+        # bfloat16 in hardware decides whether --mixed-precision trains faster or is refused (training/precision.py).
+        "native_bfloat16": bool(NATIVE_BF16_CPU_FLAGS & flags),
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

@@ -33,7 +33,9 @@ _HELP = {
               "(kept >= 0.5), and its labels, lesion mask and class weight likewise; 0 disables"),
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
     "flip_tta": "average over a horizontal flip inside the exported graph",
-    "mixed_precision": "train in mixed bfloat16 (about 1.5x faster on CPUs with AVX-512 BF16); the export is float32",
+    "mixed_precision": ("train in mixed bfloat16 where the hardware has it natively (AVX-512 BF16 / AMX CPU, or a GPU "
+                        "of compute capability 8.0+; 1.3x faster per step on such a CPU); elsewhere float32, since "
+                        "emulated bfloat16 is several times slower; the export is float32 either way"),
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
                             "weights after each of the last N planned fine-tune epochs (tail averaging)"),

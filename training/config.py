@@ -45,7 +45,7 @@ class TrainConfig:
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph
-    mixed_precision: bool = False  # train in mixed bfloat16 (faster on AVX-512 BF16 CPUs); export stays float32
+    mixed_precision: bool = False  # ask for mixed bfloat16 (granted where native: training/precision.py); export float32
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
     average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
     progressive_size: int = 0  # progressive resizing: the first progressive_epochs fine-tune epochs at this size

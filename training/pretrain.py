@@ -21,6 +21,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from desktop_app.core.integrity import sha256_of_file
+from training import precision
 from training.config import TrainConfig
 from training.model import (
     PRETRAIN_INFO_NAME,
@@ -113,8 +114,10 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
     dataset = make_pretrain_dataset(images, config, patch, mask_ratio)
     steps = int(dataset.cardinality().numpy())
     spec = ModelSpec(num_classes=len(prepared.classes), image_size=config.size, weights="none")
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    policy, refusal = precision.training_policy(config.mixed_precision)
+    if refusal:
+        print(refusal, flush=True)
+    keras.mixed_precision.set_global_policy(policy)
     try:
         model, backbone = build_reconstruction_model(spec)
         schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
@@ -126,7 +129,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         history = model.fit(dataset, epochs=config.epochs, verbose=config.verbose).history
         fit_seconds = time.time() - fit_start
     finally:
-        keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy(precision.FULL)
     out = save_backbone(backbone, config.size, run_dir / BACKBONE_WEIGHTS_NAME)
     info = {
         "weights_sha256": sha256_of_file(out),
@@ -138,6 +141,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         "epochs": config.epochs,
         "image_size": config.image_size,
         "loss_first_last": [round(float(history["loss"][0]), 4), round(float(history["loss"][-1]), 4)],
+        "precision": policy,
         "fit_seconds": round(fit_seconds, 1),
         "wall_seconds": round(time.time() - started, 1),
         "recipe": dataclasses.asdict(config),

@@ -16,6 +16,7 @@ import tensorflow as tf
 from desktop_app.core.imageio import load_image
 from desktop_app.core.preprocessing import preprocess
 from training import data as data_module
+from training import precision
 from training import split as split_module
 from training.config import ConfigError, TrainConfig
 from training.model import ClassifierModels, ImageSizeError, ModelSpec, check_image_size
@@ -507,16 +508,19 @@ def train(config: TrainConfig) -> Path:
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    policy, refusal = precision.training_policy(config.mixed_precision)
+    if refusal:
+        print(refusal, flush=True)
+    keras.mixed_precision.set_global_policy(policy)
     try:
         models = ClassifierModels(spec)
         history, timing = fit(config, prepared, models)
         models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
     finally:
-        keras.mixed_precision.set_global_policy("float32")
-    if config.mixed_precision:  # calibrate and export a float32 twin holding the trained weights
+        keras.mixed_precision.set_global_policy(precision.FULL)
+    if policy != precision.FULL:  # calibrate and export a float32 twin holding the trained weights
         models = models_from_checkpoint(spec, run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    timing["precision"] = policy  # what the run trained in (--mixed-precision is only a request)
     timing["train_wall_seconds"] = round(time.time() - started, 1)
     return finalize(config, prepared, models, run_dir, history=history, timing=timing)

@@ -82,6 +82,7 @@ def test_exported_model_follows_contract(trained_run: tuple[Path, Path]) -> None
     assert float(metadata[contract.META_PARITY]) <= 1e-4
     training = json.loads(metadata[contract.META_TRAINING])
     assert "random initialisation" in training["weights_origin"]
+    assert training["timing"]["precision"] == "float32"  # no --mixed-precision
     assert training["data"]["counts"]["total"] == {name: 6 for name in CLASSES}
     assert OodStatistics.from_json(metadata[contract.META_OOD]).threshold > 0
     assert [i.name for i in model.graph.input] == [contract.INPUT_NAME]
@@ -171,14 +172,19 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
         np.testing.assert_array_equal(got, expected)
 
 
-def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
+def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored.
+
+    The machine is declared bfloat16-capable, so the bfloat16 path runs on any CPU (emulated here, tiny model).
 
     With ``--offset-classes ""`` no class offsets are appended. The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities; and its
     tail weight averaging: the mean of the last 2 epochs is what gets exported.
     """
     import keras
 
+    from training import precision
+
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
     data = _write_dataset(tmp_path / "data", per_class=4)
     run_dir = tmp_path / "run"
     code = training_main([
@@ -198,6 +204,7 @@ def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path) -> None:
     assert contract.META_CLASS_OFFSETS not in metadata  # --offset-classes "" keeps temperature scaling alone
     training = json.loads(metadata[contract.META_TRAINING])
     assert training["recipe"]["mixed_precision"] is True
+    assert training["timing"]["precision"] == "mixed_bfloat16"
     assert training["timing"]["kept_weights"] == "mean of the last 2 fine-tune epochs"
     assert 0.0 <= training["timing"]["averaged_val_macro_f1"] <= 1.0
     assert {o.type.tensor_type.elem_type for o in model.graph.output} == {onnx.TensorProto.FLOAT}
