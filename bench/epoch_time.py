@@ -87,7 +87,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     import keras
     import numpy as np
 
-    from training import train
+    from training import precision, train
 
     run_dir = Path(config.out)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -96,8 +96,10 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     num_classes = len(prepared.classes)
     class_weight = (train.balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
                     if config.class_weights else np.ones(num_classes))
-    if config.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    policy, refusal = precision.training_policy(config.mixed_precision)  # as a training run on this machine
+    if refusal:
+        print(refusal, flush=True)
+    keras.mixed_precision.set_global_policy(policy)
     try:
         models = train.ClassifierModels(train.model_spec(config, num_classes))
         pipeline = train.make_train_dataset(prepared.train, config, class_weight, num_classes)
@@ -128,7 +130,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
                             for index, (wall, cpu_time) in enumerate(step_times.tolist()))
                 print(f"epoch {epoch + 1} {mode}: {elapsed:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     finally:
-        keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy(precision.FULL)
     if steps_csv is not None:
         steps_csv.parent.mkdir(parents=True, exist_ok=True)
         with steps_csv.open("w", encoding="utf-8") as handle:
@@ -143,7 +145,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
             slowest = sorted(step_times, reverse=True)[:5]
             results[mode]["slowest_steps_s"] = [round(wall, 2) for wall, _ in slowest]
             results[mode]["slowest_steps_cpu_s"] = [round(cpu, 2) for _, cpu in slowest]
-    return {"train_images": len(prepared.train), "steps_per_epoch": steps, "modes": results}
+    return {"train_images": len(prepared.train), "steps_per_epoch": steps, "precision": policy, "modes": results}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "input_size": config.image_size,
         "batch_size": config.batch_size,
         "seg_head": config.seg_head,
-        "mixed_precision": config.mixed_precision,
+        "mixed_precision": config.mixed_precision,  # asked for; "precision" is what this machine trained in
         "extra_data": [Path(path).name for path in config.extra_data],
         **timing,
     }

@@ -75,6 +75,7 @@ def test_times_both_modes_on_a_tiny_dataset(tmp_path: Path, monkeypatch: pytest.
     result = written["epoch_time"]
     assert (result["input_size"], result["batch_size"], result["steps_per_epoch"]) == (32, 2, 2)
     assert result["extra_data"] == [] and 0 < result["train_images"] < 18
+    assert result["precision"] == "float32"  # the training defaults do not ask for bfloat16
     for mode in ("pipeline", "cached"):
         timing = result["modes"][mode]
         assert timing["first_epoch_s"] > 0
