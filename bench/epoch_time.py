@@ -96,11 +96,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     num_classes = len(prepared.classes)
     class_weight = (train.balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
                     if config.class_weights else np.ones(num_classes))
-    policy, refusal = precision.training_policy(config.mixed_precision)  # as a training run on this machine
-    if refusal:
-        print(refusal, flush=True)
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with precision.training_dtype(config.mixed_precision) as policy:  # as a training run here
         models = train.ClassifierModels(train.model_spec(config, num_classes))
         pipeline = train.make_train_dataset(prepared.train, config, class_weight, num_classes)
         steps = min(steps or int(pipeline.cardinality().numpy()), int(pipeline.cardinality().numpy()))
@@ -129,8 +125,6 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
                 rows.extend((mode, epoch + 1, index + 1, wall, cpu_time)
                             for index, (wall, cpu_time) in enumerate(step_times.tolist()))
                 print(f"epoch {epoch + 1} {mode}: {elapsed:.1f} s wall, {cpu:.1f} s CPU", flush=True)
-    finally:
-        keras.mixed_precision.set_global_policy(precision.FULL)
     if steps_csv is not None:
         steps_csv.parent.mkdir(parents=True, exist_ok=True)
         with steps_csv.open("w", encoding="utf-8") as handle:

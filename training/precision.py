@@ -1,13 +1,15 @@
 """Which Keras dtype policy a run trains in: mixed bfloat16 only where the hardware computes bfloat16 natively.
 
-``--mixed-precision`` made a full fine-tune step 1.3x faster on a CPU with AVX-512 BF16 (README, Performance), but
-on an AVX2-only CPU TensorFlow emulates bfloat16 and the same step took 6.6x longer than in float32 (17.1 s vs
-2.6 s, training/RESULTS.md). So the flag asks for bfloat16 and gets it where it helps; elsewhere the run trains in
+``--mixed-precision`` made a full fine-tune step 1.3x faster on the AVX-512 CPU of README's benchmarks, but on an
+AVX2-only CPU TensorFlow emulates bfloat16 and the same step took 6.9x longer than in float32 (18.1 s vs 2.6 s,
+``python -m bench.training_throughput``; training/RESULTS.md). So the flag asks for bfloat16 and gets it where it helps; elsewhere the run trains in
 float32, says so, and records the policy it used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MIXED = "mixed_bfloat16"
@@ -58,3 +60,19 @@ def training_policy(mixed_precision: bool, native: bool | None = None) -> tuple[
     return FULL, ("--mixed-precision: this machine has no native bfloat16 (no AVX-512 BF16 / AMX on the CPU, no GPU "
                   "of compute capability 8.0 or newer), where emulated bfloat16 trains several times slower than "
                   "float32; training in float32 instead")
+
+
+@contextmanager
+def training_dtype(mixed_precision: bool) -> Iterator[str]:
+    """Build and train models inside this block in the policy ``training_policy`` grants (printing a refusal);
+    yields the policy's name and restores float32 afterwards, so exports and later models are float32."""
+    import keras
+
+    policy, refusal = training_policy(mixed_precision)
+    if refusal:
+        print(refusal, flush=True)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield policy
+    finally:
+        keras.mixed_precision.set_global_policy(FULL)

@@ -114,11 +114,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
     dataset = make_pretrain_dataset(images, config, patch, mask_ratio)
     steps = int(dataset.cardinality().numpy())
     spec = ModelSpec(num_classes=len(prepared.classes), image_size=config.size, weights="none")
-    policy, refusal = precision.training_policy(config.mixed_precision)
-    if refusal:
-        print(refusal, flush=True)
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with precision.training_dtype(config.mixed_precision) as policy:
         model, backbone = build_reconstruction_model(spec)
         schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
         model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
@@ -128,8 +124,6 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         fit_start = time.time()
         history = model.fit(dataset, epochs=config.epochs, verbose=config.verbose).history
         fit_seconds = time.time() - fit_start
-    finally:
-        keras.mixed_precision.set_global_policy(precision.FULL)
     out = save_backbone(backbone, config.size, run_dir / BACKBONE_WEIGHTS_NAME)
     info = {
         "weights_sha256": sha256_of_file(out),

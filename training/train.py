@@ -508,16 +508,10 @@ def train(config: TrainConfig) -> Path:
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
-    policy, refusal = precision.training_policy(config.mixed_precision)
-    if refusal:
-        print(refusal, flush=True)
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with precision.training_dtype(config.mixed_precision) as policy:
         models = ClassifierModels(spec)
         history, timing = fit(config, prepared, models)
         models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
-    finally:
-        keras.mixed_precision.set_global_policy(precision.FULL)
     if policy != precision.FULL:  # calibrate and export a float32 twin holding the trained weights
         models = models_from_checkpoint(spec, run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")

@@ -46,3 +46,18 @@ def test_policy_reads_this_machine_when_not_told(monkeypatch: pytest.MonkeyPatch
     assert precision.training_policy(True)[0] == "float32"
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "amx_bf16"})
     assert precision.training_policy(True)[0] == "mixed_bfloat16"
+
+
+def test_training_dtype_sets_the_granted_policy_and_restores_float32(monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import keras
+
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
+    with pytest.raises(RuntimeError), precision.training_dtype(True) as policy:
+        assert policy == "mixed_bfloat16" == keras.mixed_precision.global_policy().name
+        raise RuntimeError("a failed run")
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored although the block failed
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: False)
+    with precision.training_dtype(True) as policy:
+        assert policy == "float32" == keras.mixed_precision.global_policy().name
+    assert "no native bfloat16" in capsys.readouterr().out
