@@ -102,6 +102,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
         steps = min(steps or int(pipeline.cardinality().numpy()), int(pipeline.cardinality().numpy()))
         datasets = {"pipeline": pipeline, "cached": cached_copy(pipeline, steps, config.batch_size)}
         train._compile(models, config, config.learning_rate, max(1, 2 * epochs), steps)
+        train.build_before_fit(models.training_model, pipeline)
         step_ends: list[tuple[float, float]] = []
         clock = keras.callbacks.LambdaCallback(
             on_train_batch_end=lambda batch, logs: step_ends.append((time.time(), time.process_time())))

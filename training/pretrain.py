@@ -31,7 +31,14 @@ from training.model import (
     normalisation_layer,
     save_backbone,
 )
-from training.train import ArraySet, _photometric, cosine_schedule, make_augmenter, start_run
+from training.train import (
+    ArraySet,
+    _photometric,
+    build_before_fit,
+    cosine_schedule,
+    make_augmenter,
+    start_run,
+)
 
 #: Output stride of the decoder: one predicted block of CELL x CELL grey values per /8 feature cell.
 CELL = 8
@@ -119,6 +126,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
         schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
         model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
                       loss=masked_l1)
+        build_before_fit(model, dataset)
         print(f"pretraining: masked-image reconstruction on {len(images)} training images, {config.epochs} epochs, "
               f"{patch}-pixel patches, {mask_ratio:.0%} hidden", flush=True)
         fit_start = time.time()

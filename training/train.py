@@ -384,6 +384,16 @@ def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float
     )
 
 
+def build_before_fit(model: keras.Model, dataset: tf.data.Dataset) -> None:
+    """Create the optimizer's and the loss trackers' variables from ``dataset``'s element spec (no data is read).
+
+    Without a distribution strategy Keras creates them while tracing the first train step, and TensorFlow then
+    traces that step a second time: a DenseNet121 step takes about 50 s to trace on a 2-core CPU. This is the
+    symbolic build Keras runs itself when a strategy is set (private API, Keras 3.15).
+    """
+    model._symbolic_build(data_batch=dataset.element_spec)
+
+
 def models_from_checkpoint(spec: ModelSpec, weights_file: Path) -> ClassifierModels:
     """Float32 models holding a run's checkpoint; the checkpoint has every weight, so no backbone file is needed."""
     models = ClassifierModels(dataclasses.replace(spec, weights="none"))
@@ -429,6 +439,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
             return
         models.set_trainable_backbone(unfreeze)
         _compile(models, config, learning_rate, epochs, steps)
+        build_before_fit(models.training_model, train_data)
         monitor.reset_patience()
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
         # Progressive resizing: one compiled model, optimizer and schedule; the first epochs see smaller images.
