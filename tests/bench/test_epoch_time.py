@@ -16,7 +16,7 @@ import tensorflow as tf
 from bench import epoch_time
 from desktop_app.core import contract
 from tests.tiny_model import make_tiny_model
-from tests.training.test_end_to_end import _write_dataset
+from tests.training.synthetic import write_dataset
 
 
 def test_cached_copy_replays_the_same_batches() -> None:
@@ -64,7 +64,7 @@ class _PoolingModels:
 def test_times_both_modes_on_a_tiny_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from training import train
 
-    data = _write_dataset(tmp_path / "busi", per_class=6)
+    data = write_dataset(tmp_path / "busi", per_class=6)
     model = make_tiny_model(tmp_path / "model.onnx")  # no recorded recipe: the training defaults
     written: dict = {}
     monkeypatch.setattr(epoch_time, "write_result", lambda name, result: written.setdefault(name, result))

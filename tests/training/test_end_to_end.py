@@ -1,4 +1,8 @@
-"""Train -> export -> parity -> metadata -> evaluate, on a tiny synthetic BUSI-layout data set (1 epoch each stage)."""
+"""Train -> export -> parity -> metadata -> evaluate, on a tiny synthetic BUSI-layout data set (1 epoch each stage).
+
+Most tests read the shared two-stage run of ``conftest.trained_run`` (started from the shared pretraining); one
+more run trains the shipped recipe's options together from random init.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +12,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from PIL import Image
 
 pytest.importorskip("tensorflow")
 
 from desktop_app.core import contract
 from desktop_app.core.inference import ModelSession
 from desktop_app.core.ood import OodStatistics
+from tests.training.synthetic import CLASSES, SIZE, write_dataset
 from training.__main__ import main as training_main
-
-CLASSES = ("benign", "malignant", "normal")
-SIZE = 32
-
-
-def _write_dataset(root: Path, per_class: int = 6) -> Path:
-    """Class folders of small grey 'ultrasound-like' images with masks beside them (raw Kaggle layout)."""
-    rng = np.random.default_rng(0)
-    for class_index, name in enumerate(CLASSES):
-        folder = root / name
-        folder.mkdir(parents=True)
-        for i in range(per_class):
-            height, width = 40 + 3 * i, 48 + 2 * class_index
-            base = rng.normal(60 + 50 * class_index, 20, size=(height, width)).clip(0, 255)
-            mask = np.zeros((height, width), dtype=np.uint8)
-            if name != "normal":  # a lesion of random size and place, so no two images look like copies
-                top, left = rng.integers(2, 16), rng.integers(2, 20)
-                mask[top:top + rng.integers(8, 18), left:left + rng.integers(8, 20)] = 255
-                base[mask > 0] = 20 if name == "benign" else 200
-            Image.fromarray(base.astype(np.uint8)).save(folder / f"{name} ({i + 1}).png")
-            Image.fromarray(mask).save(folder / f"{name} ({i + 1})_mask.png")
-    return root
-
-
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("e2e")
-    data = _write_dataset(base / "Dataset_BUSI_with_GT")
-    run_dir = base / "runs" / "tiny"
-    code = training_main([
-        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
-        "--frozen-epochs", "1", "--epochs", "1", "--batch-size", "4", "--seg-head", "--seed", "3",
-        "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4", "--verbose", "0",
-    ])
-    assert code == 0
-    return data, run_dir
 
 
 def test_run_folder_has_report_split_and_config(trained_run: tuple[Path, Path]) -> None:
@@ -81,7 +49,7 @@ def test_exported_model_follows_contract(trained_run: tuple[Path, Path]) -> None
     assert json.loads(metadata[contract.META_INPUT_SIZE]) == [SIZE, SIZE]
     assert float(metadata[contract.META_PARITY]) <= 1e-4
     training = json.loads(metadata[contract.META_TRAINING])
-    assert "random initialisation" in training["weights_origin"]
+    assert "self-supervised pretraining" in training["weights_origin"]  # --weights: the shared pretraining's file
     assert training["timing"]["precision"] == "float32"  # no --mixed-precision
     assert training["data"]["counts"]["total"] == {name: 6 for name in CLASSES}
     assert OodStatistics.from_json(metadata[contract.META_OOD]).threshold > 0
@@ -150,7 +118,8 @@ def test_model_card_is_written_from_metadata(trained_run: tuple[Path, Path], tmp
                           "--out", str(card)]) == 0
     text = card.read_text()
     assert command in text and "not a medical device" in text
-    assert "random initialisation" in text
+    assert "started from the project's own self-supervised pretraining" in text and "from scratch" not in text
+    assert "file backbone.weights.h5 (sha256 " in text and "2 epochs on" in text
     assert verify_model(run_dir / "model.onnx").verified  # the card's sha256 line matches the file
 
 
@@ -172,43 +141,62 @@ def test_backbone_export_feeds_weights_file(trained_run: tuple[Path, Path], tmp_
         np.testing.assert_array_equal(got, expected)
 
 
-def test_mixed_precision_run_exports_a_float32_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--mixed-precision trains in bfloat16 but exports a float32 graph that passes parity; the policy is restored.
+def test_recipe_options_train_together_and_export_a_float32_full_size_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From random init: bfloat16, progressive resizing, flip TTA and tail weight averaging in one run.
 
-    The machine is declared bfloat16-capable, so the bfloat16 path runs on any CPU (emulated here, tiny model).
-
-    With ``--offset-classes ""`` no class offsets are appended. The run uses the shipped recipe's flip TTA too: one backbone in the graph, flip-invariant probabilities; and its
-    tail weight averaging: the mean of the last 2 epochs is what gets exported.
+    - ``--mixed-precision`` trains in bfloat16 (the machine is declared capable, so the path runs on any CPU,
+      emulated here) and exports a float32 graph that passes parity; the global policy is restored.
+    - ``--progressive-size 32 --progressive-epochs 1``: the first fine-tune epoch sees 32 px images, the other two
+      64 px, and the model exports at 64 px.
+    - ``--flip-tta``: one backbone in the graph (a batch of 2N), flip-invariant probabilities.
+    - ``--average-last-epochs 2``: the mean of the last 2 epochs' weights is what gets exported.
+    - ``--offset-classes ""``: temperature scaling alone, no class offsets.
     """
     import keras
 
     from training import precision
+    from training.card import render_card
 
     monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
-    data = _write_dataset(tmp_path / "data", per_class=4)
+    full = 2 * SIZE
+    data = write_dataset(tmp_path / "data")
     run_dir = tmp_path / "run"
     code = training_main([
-        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(SIZE),
-        "--frozen-epochs", "0", "--epochs", "3", "--average-last-epochs", "2", "--batch-size", "4", "--seg-head",
-        "--mixed-precision", "--flip-tta", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "2", "--verbose", "0",
-        "--offset-classes", "",
+        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", str(full),
+        "--progressive-size", str(SIZE), "--progressive-epochs", "1", "--frozen-epochs", "0", "--epochs", "3",
+        "--average-last-epochs", "2", "--batch-size", "4", "--seg-head", "--mixed-precision", "--flip-tta",
+        "--seed", "1", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4",
+        "--verbose", "0", "--offset-classes", "",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history["loss"]) == 3 and len(history["val_macro_f1"]) == 3
     model = onnx.load(str(run_dir / "model.onnx"))
     element_types = {init.data_type for init in model.graph.initializer}
     assert onnx.TensorProto.BFLOAT16 not in element_types
     assert onnx.TensorProto.FLOAT in element_types
-    metadata = {p.key: p.value for p in model.metadata_props}
-    assert float(metadata[contract.META_PARITY]) <= 1e-4
-    assert contract.META_CLASS_OFFSETS not in metadata  # --offset-classes "" keeps temperature scaling alone
-    training = json.loads(metadata[contract.META_TRAINING])
-    assert training["recipe"]["mixed_precision"] is True
-    assert training["timing"]["precision"] == "mixed_bfloat16"
-    assert training["timing"]["kept_weights"] == "mean of the last 2 fine-tune epochs"
-    assert 0.0 <= training["timing"]["averaged_val_macro_f1"] <= 1.0
     assert {o.type.tensor_type.elem_type for o in model.graph.output} == {onnx.TensorProto.FLOAT}
-    batch = np.random.default_rng(4).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
+    assert [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:] == [full, full, 3]
+    metadata = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(metadata[contract.META_INPUT_SIZE]) == [full, full]
+    assert float(metadata[contract.META_PARITY]) <= 1e-4  # Keras vs onnxruntime on the validation images
+    assert contract.META_CLASS_OFFSETS not in metadata
+    training = json.loads(metadata[contract.META_TRAINING])
+    assert "random initialisation" in training["weights_origin"]
+    assert training["recipe"]["mixed_precision"] is True
+    assert training["recipe"]["progressive_size"] == SIZE and training["recipe"]["progressive_epochs"] == 1
+    timing = training["timing"]
+    assert timing["precision"] == "mixed_bfloat16"
+    assert timing[f"stage2_finetune_{SIZE}px_epochs"] == 1 and timing[f"stage2_finetune_{full}px_epochs"] == 2
+    assert timing["stage2_finetune_epochs"] == 3
+    assert timing["kept_weights"] == "mean of the last 2 fine-tune epochs"
+    assert 0.0 <= timing["averaged_val_macro_f1"] <= 1.0
+    card = render_card(run_dir / "model.onnx", "python -m training train ...")
+    assert "random initialisation" in card and "self-supervised" not in card
+
+    batch = np.random.default_rng(4).uniform(0, 255, size=(2, full, full, 3)).astype(np.float32)
     predictions = ModelSession.open(run_dir / "model.onnx").run(batch)
     for prediction in predictions:
         assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)

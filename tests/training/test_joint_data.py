@@ -11,7 +11,7 @@ from PIL import Image
 
 pytest.importorskip("tensorflow")
 
-from tests.training.test_end_to_end import _write_dataset
+from tests.training.synthetic import write_dataset
 from training.config import TrainConfig
 from training.train import prepare_data
 
@@ -35,7 +35,7 @@ def _write_busbra(root: Path, patients: int = 10) -> Path:
 
 
 def test_extra_data_split_by_patient_and_written(tmp_path: Path) -> None:
-    data = _write_dataset(tmp_path / "busi")
+    data = write_dataset(tmp_path / "busi")
     extra = _write_busbra(tmp_path / "busbra")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -59,7 +59,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
     """Leave-one-scanner-out: every patient of the held-out device is tested, none trained; the rest split as before."""
     from training.data import DatasetError
 
-    data = _write_dataset(tmp_path / "busi")
+    data = write_dataset(tmp_path / "busi")
     extra = _write_busbra(tmp_path / "busbra", patients=12)
     splits = {}
     for name, held in (("plain", []), ("loso", ["toshiba"])):
@@ -88,7 +88,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
 
 
 def _split_files(tmp_path: Path, name: str, **seeds: int) -> tuple[str, str]:
-    data = tmp_path / "busi" if (tmp_path / "busi").exists() else _write_dataset(tmp_path / "busi")
+    data = tmp_path / "busi" if (tmp_path / "busi").exists() else write_dataset(tmp_path / "busi")
     extra = tmp_path / "busbra" if (tmp_path / "busbra").exists() else _write_busbra(tmp_path / "busbra", patients=16)
     run_dir = tmp_path / name
     run_dir.mkdir()

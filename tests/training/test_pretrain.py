@@ -1,4 +1,8 @@
-"""Masked-image pretraining: the masking, the targets, the loss, and the weights file feeding a supervised run."""
+"""Masked-image pretraining: the masking, the targets, the loss, and the weights file feeding a supervised run.
+
+The pretraining and the supervised run are the shared ones of ``conftest`` (``pretrained``, ``trained_run``); the
+card written from that run is checked in ``test_end_to_end.test_model_card_is_written_from_metadata``.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from tests.training.test_end_to_end import CLASSES, _write_dataset
-from training.__main__ import main as training_main
+from tests.training.synthetic import CLASSES, SIZE
 from training.pretrain import CELL, block_targets, hidden_patches, hide, masked_l1
-
-SIZE = 32
 
 
 def test_hidden_patches_hide_whole_squares_at_the_requested_rate() -> None:
@@ -69,24 +70,20 @@ def test_loss_counts_hidden_blocks_only() -> None:
     assert float(masked_l1(y_true, tf.constant(prediction))[0]) == pytest.approx(2.0, rel=1e-5)
 
 
-def test_pretraining_uses_training_images_only_and_feeds_a_supervised_run(tmp_path: Path) -> None:
-    """`pretrain` writes a backbone file from the training split; `train --weights FILE` starts from it bit for bit."""
+def test_pretraining_uses_training_images_only_and_its_file_loads_bit_for_bit(pretrained: Path) -> None:
+    """`pretrain` (the shared 2-epoch run) writes a backbone file from the training split; ``--weights FILE`` loads it."""
     import keras
 
     from training.export import weights_origin
     from training.model import ClassifierModels, ModelSpec
 
-    data = _write_dataset(tmp_path / "data")
-    common = ["--data", str(data), "--image-size", str(SIZE), "--batch-size", "4", "--seed", "3",
-              "--val-fraction", "0.25", "--test-fraction", "0.25", "--verbose", "0"]
-    pre_dir = tmp_path / "pretrain"
-    assert training_main(["pretrain", *common, "--weights", "none", "--epochs", "2", "--out", str(pre_dir)]) == 0
-    weights = pre_dir / "backbone.weights.h5"
-    info = json.loads((pre_dir / "pretrain.json").read_text())
-    with open(pre_dir / "split.csv", newline="") as handle:
+    weights = pretrained / "backbone.weights.h5"
+    info = json.loads((pretrained / "pretrain.json").read_text())
+    with open(pretrained / "split.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert info["images"] == sum(row["split"] == "train" for row in rows) < len(rows)
     assert info["epochs"] == 2 and len(info["loss_first_last"]) == 2
+    assert info["precision"] == "float32"
 
     spec = ModelSpec(num_classes=len(CLASSES), image_size=(SIZE, SIZE), weights=str(weights), train_batchnorm=True)
     started = ClassifierModels(spec)
@@ -97,20 +94,32 @@ def test_pretraining_uses_training_images_only_and_feeds_a_supervised_run(tmp_pa
     assert not np.allclose(started.backbone.get_weights()[0],
                            ClassifierModels(ModelSpec(len(CLASSES), (SIZE, SIZE))).backbone.get_weights()[0])
     assert "self-supervised pretraining" in weights_origin(str(weights))
-    other = pre_dir / "other.weights.h5"  # another file beside pretrain.json is not called pretrained by it
-    other.write_bytes(weights.read_bytes() + b"\0")
+
+
+def test_another_file_beside_pretrain_json_is_not_called_pretrained(pretrained: Path, tmp_path: Path) -> None:
+    from training.export import weights_origin
+
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    (folder / "pretrain.json").write_bytes((pretrained / "pretrain.json").read_bytes())
+    same = folder / "backbone.weights.h5"
+    same.write_bytes((pretrained / "backbone.weights.h5").read_bytes())
+    assert "self-supervised pretraining" in weights_origin(str(same))  # the very file pretrain.json describes
+    other = folder / "other.weights.h5"
+    other.write_bytes(same.read_bytes() + b"\0")
     assert "self-supervised" not in weights_origin(str(other))
 
-    run_dir = tmp_path / "finetune"
-    assert training_main(["train", *common, "--weights", str(weights), "--train-batchnorm", "--frozen-epochs", "0",
-                          "--epochs", "1", "--seg-head", "--ood-components", "4", "--out", str(run_dir)]) == 0
-    with open(run_dir / "split.csv", newline="") as handle:
-        assert list(csv.DictReader(handle)) == rows  # the same split: validation and test images were never seen
-    from training.card import render_card
 
-    card = render_card(run_dir / "model.onnx", "python -m training train ...")
-    assert "started from the project's own self-supervised pretraining" in card and "from scratch" not in card
-    assert f"file {weights.name} (sha256 " in card and "2 epochs on" in card
+def test_supervised_run_from_the_pretraining_keeps_its_split(pretrained: Path,
+                                                               trained_run: tuple[Path, Path]) -> None:
+    """The shared supervised run started from the pretraining's file: validation and test images were never seen."""
+    _, run_dir = trained_run
+    with open(pretrained / "split.csv", newline="") as handle:
+        pretraining_rows = list(csv.DictReader(handle))
+    with open(run_dir / "split.csv", newline="") as handle:
+        assert list(csv.DictReader(handle)) == pretraining_rows
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["weights"] == str(pretrained / "backbone.weights.h5")
 
 
 @pytest.mark.parametrize("train_batchnorm", [False, True])

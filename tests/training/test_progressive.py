@@ -1,21 +1,20 @@
-"""Progressive resizing: the first fine-tune epochs see downscaled images, the exported model keeps the full size."""
+"""Progressive resizing: the first fine-tune epochs see downscaled images, the exported model keeps the full size.
+
+A whole progressive run (both phases, export at the full size) is trained with the other recipe options in
+``test_end_to_end.test_recipe_options_train_together_and_export_a_float32_full_size_model``.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 
 pytest.importorskip("tensorflow")
 
 import tensorflow as tf
 
-from desktop_app.core import contract
-from desktop_app.core.inference import ModelSession
-from tests.training.test_end_to_end import _write_dataset
 from training.__main__ import main as training_main
 from training.config import ConfigError, TrainConfig
 from training.model import ClassifierModels, ImageSizeError, ModelSpec
@@ -93,30 +92,3 @@ def test_cli_refuses_the_plan_before_loading_any_data(tmp_path: Path, capsys: py
     assert code == 2
     assert "fewer than --epochs" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
-
-
-def test_progressive_run_trains_both_phases_and_exports_the_full_size(tmp_path: Path) -> None:
-    data = _write_dataset(tmp_path / "busi")
-    run_dir = tmp_path / "run"
-    code = training_main([
-        "train", "--data", str(data), "--out", str(run_dir), "--weights", "none", "--image-size", "64",
-        "--progressive-size", "32", "--progressive-epochs", "1", "--frozen-epochs", "0", "--epochs", "2",
-        "--batch-size", "4", "--seg-head", "--flip-tta", "--seed", "1", "--val-fraction", "0.25",
-        "--test-fraction", "0.25", "--ood-components", "4", "--average-last-epochs", "1", "--verbose", "0",
-    ])
-    assert code == 0
-    history = json.loads((run_dir / "history.json").read_text())
-    assert len(history["loss"]) == 2 and len(history["val_macro_f1"]) == 2
-    model = onnx.load(str(run_dir / "model.onnx"))
-    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
-    assert dims[1:] == [64, 64, 3]
-    metadata = {p.key: p.value for p in model.metadata_props}
-    assert json.loads(metadata[contract.META_INPUT_SIZE]) == [64, 64]
-    assert float(metadata[contract.META_PARITY]) < 1e-4  # Keras vs onnxruntime on the validation images
-    training = json.loads(metadata[contract.META_TRAINING])
-    timing = training["timing"]
-    assert timing["stage2_finetune_32px_epochs"] == 1 and timing["stage2_finetune_64px_epochs"] == 1
-    assert timing["stage2_finetune_epochs"] == 2
-    assert training["recipe"]["progressive_size"] == 32 and training["recipe"]["progressive_epochs"] == 1
-    predictions = ModelSession.open(run_dir / "model.onnx").run(np.full((2, 64, 64, 3), 90, dtype=np.float32))
-    assert all(p.probabilities.sum() == pytest.approx(1.0, abs=1e-5) for p in predictions)
