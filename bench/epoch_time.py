@@ -88,6 +88,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     import numpy as np
 
     from training import precision, train
+    from training.fast_kernels import fast_training_kernels
 
     run_dir = Path(config.out)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,8 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     num_classes = len(prepared.classes)
     class_weight = (train.balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
                     if config.class_weights else np.ones(num_classes))
-    with precision.training_dtype(config.mixed_precision) as policy:  # as a training run here
+    with (precision.training_dtype(config.mixed_precision) as policy,  # as a training run here
+          fast_training_kernels(config.fast_cpu_kernels) as fast_kernels):
         models = train.ClassifierModels(train.model_spec(config, num_classes))
         pipeline = train.make_train_dataset(prepared.train, config, class_weight, num_classes)
         steps = min(steps or int(pipeline.cardinality().numpy()), int(pipeline.cardinality().numpy()))
@@ -140,7 +142,8 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
             slowest = sorted(step_times, reverse=True)[:5]
             results[mode]["slowest_steps_s"] = [round(wall, 2) for wall, _ in slowest]
             results[mode]["slowest_steps_cpu_s"] = [round(cpu, 2) for _, cpu in slowest]
-    return {"train_images": len(prepared.train), "steps_per_epoch": steps, "precision": policy, "modes": results}
+    return {"train_images": len(prepared.train), "steps_per_epoch": steps, "precision": policy,
+            "fast_cpu_kernels": fast_kernels, "modes": results}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per mode, the first of each being warm-up")
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: a whole epoch)")
+    parser.add_argument("--keras-kernels", action="store_true",
+                        help="train with Keras' own layer code instead of training/fast_kernels.py")
     parser.add_argument("--steps-csv", type=Path, default=None,
                         help="write every timed step (mode, epoch, step, wall_s, cpu_s) to this CSV")
     args = parser.parse_args(argv)
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides["image_size"] = args.image_size
         if args.batch_size:
             overrides["batch_size"] = args.batch_size
-        config = dataclasses.replace(config, **overrides)
+        config = dataclasses.replace(config, fast_cpu_kernels=not args.keras_kernels, **overrides)
         timing = time_epochs(config, args.epochs, args.steps, args.steps_csv)
     result = {
         "recipe_of": str(args.model),

@@ -1,11 +1,14 @@
 """Training throughput (images/s) of the training code's model: frozen backbone vs full fine-tune, a few steps.
 
     python -m bench.training_throughput [--size N] [--no-seg-head] [--batch 16] [--steps 3]
+                                        [--precisions float32,mixed_bfloat16] [--kernels both|fast|keras]
 
 Builds ``training.model.ClassifierModels`` with the recipe's input size and lesion-mask head (read from
 assets/model.onnx, else bench.standin_model.DEFAULT_RECIPE; random weights, speed does not depend on them), in float32 and
-in mixed bfloat16 (as ``python -m training train --mixed-precision``), compiles it with the training code's own
-optimiser/loss setup, and times ``train_on_batch`` on random images after one warm-up step.
+in mixed bfloat16 (as ``python -m training train --mixed-precision``), each with the training run's faster CPU kernels
+(``training/fast_kernels.py``) and with Keras' own layer code, compiles it with the training code's own
+optimiser/loss setup, and times ``train_on_batch`` on random images after one warm-up step. The arms of one
+precision take their steps in turn (round robin), so that a change in the host's speed hits them alike.
 The full recipe's wall time comes from the trained model's metadata (``training.timing.train_wall_seconds``)
 when ``assets/model.onnx`` exists.
 """
@@ -54,12 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seg-head", action="store_true", help="without the lesion-mask head")
     parser.add_argument("--batch", type=int, default=16, help="batch size (the recipe's default is 16)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per mode (after one warm-up step)")
+    parser.add_argument("--precisions", default="float32,mixed_bfloat16",
+                        help="comma-separated Keras dtype policies to time (float32, mixed_bfloat16)")
+    parser.add_argument("--kernels", choices=("both", "fast", "keras"), default="both",
+                        help="the training run's faster CPU kernels, Keras' own layer code, or both in turn")
     args = parser.parse_args(argv)
 
     import keras
 
     from bench.standin_model import recipe_of
     from training.config import TrainConfig
+    from training.fast_kernels import fast_training_kernels
     from training.model import ClassifierModels, ModelSpec
     from training.train import _compile
 
@@ -78,26 +86,36 @@ def main(argv: list[str] | None = None) -> int:
         height, width = config.size
         targets["mask"] = (rng.random((args.batch, height // 8, width // 8, 1)) > 0.8).astype(np.float32)
 
+    labels = {"float32": "float32", "mixed_bfloat16": "bfloat16 (--mixed-precision)"}
+    kernels = {"both": (True, False), "fast": (True,), "keras": (False,)}[args.kernels]
     results = {}
-    for precision, label in (("float32", "float32"), ("mixed_bfloat16", "bfloat16 (--mixed-precision)")):
+    for precision in args.precisions.split(","):
         keras.mixed_precision.set_global_policy(precision)
-        keras.utils.set_random_seed(0)
-        spec = ModelSpec(num_classes=3, image_size=config.size, weights="none", seg_head=config.seg_head)
-        models = ClassifierModels(spec)
         for mode, unfreeze in (("frozen backbone (stage 1)", "none"), ("full fine-tune (stage 2)", "all")):
-            models.set_trainable_backbone(unfreeze)
-            _compile(models, config, learning_rate=1e-4, epochs=1, steps_per_epoch=args.steps + 1)
-            models.training_model.train_on_batch(images, targets)  # warm-up: traces and compiles the step
-            samples = []
+            arms = {}
+            for fast in kernels:
+                name = f"{mode}, {labels[precision]}, {'fast CPU kernels' if fast else 'Keras kernels'}"
+                keras.utils.set_random_seed(0)
+                spec = ModelSpec(num_classes=3, image_size=config.size, weights="none", seg_head=config.seg_head)
+                with fast_training_kernels(fast) as active:
+                    models = ClassifierModels(spec)
+                    models.set_trainable_backbone(unfreeze)
+                    _compile(models, config, learning_rate=1e-4, epochs=1, steps_per_epoch=args.steps + 1)
+                    models.training_model.train_on_batch(images, targets)  # warm-up: traces the step in the block
+                if fast and not active:
+                    name += " (not applied: a GPU is visible)"
+                arms[name] = (models.training_model, [])
             for _ in range(args.steps):
-                start = time.perf_counter()
-                models.training_model.train_on_batch(images, targets)
-                samples.append(time.perf_counter() - start)
-            stats = summarise(samples)
-            stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
-            results[f"{mode}, {label}"] = stats
-            print(f"{mode}, {label}: {stats['images_per_s']} images/s "
-                  f"({stats['median_ms']:.0f} ms per step of {args.batch})")
+                for model, samples in arms.values():
+                    start = time.perf_counter()
+                    model.train_on_batch(images, targets)
+                    samples.append(time.perf_counter() - start)
+            for name, (_, samples) in arms.items():
+                stats = summarise(samples)
+                stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
+                results[name] = stats
+                print(f"{name}: {stats['images_per_s']} images/s ({stats['median_ms']:.0f} ms per step of "
+                      f"{args.batch})", flush=True)
     keras.mixed_precision.set_global_policy("float32")
     result = {
         "input_size": list(config.size),

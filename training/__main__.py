@@ -36,6 +36,9 @@ _HELP = {
     "mixed_precision": ("train in mixed bfloat16 where the hardware has it natively (AVX-512 BF16 / AMX CPU, or a GPU "
                         "of compute capability 8.0+; 1.3x faster per step on such a CPU); elsewhere float32, since "
                         "emulated bfloat16 is several times slower; the export is float32 either way"),
+    "fast_cpu_kernels": ("on a CPU-only machine, train with faster kernels computing the same arithmetic (custom "
+                         "convolution gradients, fused BatchNorm; about 25 %% less time per fine-tune step on a "
+                         "2-core AVX2 CPU); --no-fast-cpu-kernels trains with Keras' own layer code"),
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
                             "weights after each of the last N planned fine-tune epochs (tail averaging)"),

@@ -46,6 +46,7 @@ class TrainConfig:
     seg_weight: float = 0.5
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph
     mixed_precision: bool = False  # ask for mixed bfloat16 (granted where native: training/precision.py); export float32
+    fast_cpu_kernels: bool = True  # CPU: faster conv gradients and fused BatchNorm while training (training/fast_kernels.py)
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
     average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
     progressive_size: int = 0  # progressive resizing: the first progressive_epochs fine-tune epochs at this size

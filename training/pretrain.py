@@ -23,6 +23,7 @@ from keras import layers, ops
 from desktop_app.core.integrity import sha256_of_file
 from training import precision
 from training.config import TrainConfig
+from training.fast_kernels import fast_training_kernels
 from training.model import (
     PRETRAIN_INFO_NAME,
     ModelSpec,
@@ -121,7 +122,8 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
     dataset = make_pretrain_dataset(images, config, patch, mask_ratio)
     steps = int(dataset.cardinality().numpy())
     spec = ModelSpec(num_classes=len(prepared.classes), image_size=config.size, weights="none")
-    with precision.training_dtype(config.mixed_precision) as policy:
+    with (precision.training_dtype(config.mixed_precision) as policy,
+          fast_training_kernels(config.fast_cpu_kernels)):
         model, backbone = build_reconstruction_model(spec)
         schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
         model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),

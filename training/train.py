@@ -19,6 +19,7 @@ from training import data as data_module
 from training import precision
 from training import split as split_module
 from training.config import ConfigError, TrainConfig
+from training.fast_kernels import fast_training_kernels
 from training.model import ClassifierModels, ImageSizeError, ModelSpec, check_image_size
 
 log = logging.getLogger("training")
@@ -519,7 +520,8 @@ def train(config: TrainConfig) -> Path:
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
-    with precision.training_dtype(config.mixed_precision) as policy:
+    with (precision.training_dtype(config.mixed_precision) as policy,
+          fast_training_kernels(config.fast_cpu_kernels) as fast_kernels):
         models = ClassifierModels(spec)
         history, timing = fit(config, prepared, models)
         models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
@@ -527,5 +529,6 @@ def train(config: TrainConfig) -> Path:
         models = models_from_checkpoint(spec, run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     timing["precision"] = policy  # what the run trained in (--mixed-precision is only a request)
+    timing["fast_cpu_kernels"] = fast_kernels
     timing["train_wall_seconds"] = round(time.time() - started, 1)
     return finalize(config, prepared, models, run_dir, history=history, timing=timing)

@@ -20,6 +20,7 @@ from desktop_app.core.inference import ModelSession
 from desktop_app.core.ood import OodStatistics
 from tests.training.synthetic import CLASSES, SIZE, write_dataset
 from training.__main__ import main as training_main
+from training.fast_kernels import fast_kernels_apply
 
 
 def test_run_folder_has_report_split_and_config(trained_run: tuple[Path, Path]) -> None:
@@ -51,6 +52,7 @@ def test_exported_model_follows_contract(trained_run: tuple[Path, Path]) -> None
     training = json.loads(metadata[contract.META_TRAINING])
     assert "self-supervised pretraining" in training["weights_origin"]  # --weights: the shared pretraining's file
     assert training["timing"]["precision"] == "float32"  # no --mixed-precision
+    assert training["timing"]["fast_cpu_kernels"] is fast_kernels_apply()  # trained with them on a CPU-only machine
     assert training["data"]["counts"]["total"] == {name: 6 for name in CLASSES}
     assert OodStatistics.from_json(metadata[contract.META_OOD]).threshold > 0
     assert [i.name for i in model.graph.input] == [contract.INPUT_NAME]
@@ -189,6 +191,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     assert training["recipe"]["progressive_size"] == SIZE and training["recipe"]["progressive_epochs"] == 1
     timing = training["timing"]
     assert timing["precision"] == "mixed_bfloat16"
+    assert timing["fast_cpu_kernels"] is fast_kernels_apply()  # bfloat16 and any input size through them
     assert timing[f"stage2_finetune_{SIZE}px_epochs"] == 1 and timing[f"stage2_finetune_{full}px_epochs"] == 2
     assert timing["stage2_finetune_epochs"] == 3
     assert timing["kept_weights"] == "mean of the last 2 fine-tune epochs"
