@@ -97,6 +97,18 @@ def synthetic_batch(size: tuple[int, int], n: int = 1, seed: int = 0) -> np.ndar
     return preprocess_batch([synthetic_image(seed=seed + i) for i in range(n)], size)
 
 
+def random_training_batch(size: tuple[int, int], batch: int, seg_head: bool,
+                          num_classes: int = 3) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Random 0..255 images and one-hot targets (plus 1/8-scale lesion masks with the seg head) for timing steps."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (batch, *size, 3)).astype(np.float32)
+    targets = {"logits": np.eye(num_classes, dtype=np.float32)[rng.integers(0, num_classes, batch)]}
+    if seg_head:
+        height, width = size
+        targets["mask"] = (rng.random((batch, height // 8, width // 8, 1)) > 0.8).astype(np.float32)
+    return images, targets
+
+
 def write_result(name: str, result: dict) -> Path:
     """Write ``bench/out/<name>.json`` (with the machine description) and return its path."""
     OUT.mkdir(parents=True, exist_ok=True)

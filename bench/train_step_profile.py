@@ -26,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np
 
-from bench.common import write_result
+from bench.common import random_training_batch, write_result
 
 #: Ops that the profiler reports around other ops (executor scheduling), not computing themselves.
 WRAPPER_EVENTS = frozenset({"Process", "ParallelFor"})
@@ -74,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = recipe_of()
     config = TrainConfig(data="", out="", image_size=args.size or recipe.image_size, batch_size=args.batch,
                          seg_head=recipe.seg_head)
-    rng = np.random.default_rng(0)
-    images = rng.uniform(0, 255, (args.batch, *config.size, 3)).astype(np.float32)
-    targets = {"logits": np.eye(3, dtype=np.float32)[rng.integers(0, 3, args.batch)]}
-    if config.seg_head:
-        height, width = config.size
-        targets["mask"] = (rng.random((args.batch, height // 8, width // 8, 1)) > 0.8).astype(np.float32)
+    images, targets = random_training_batch(config.size, args.batch, config.seg_head)
     keras.utils.set_random_seed(0)
     with fast_training_kernels(not args.keras_kernels) as fast:
         models = ClassifierModels(ModelSpec(num_classes=3, image_size=config.size, weights="none",

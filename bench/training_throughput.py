@@ -29,9 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np
 
-from bench.common import REAL_MODEL, summarise, write_result
+from bench.common import REAL_MODEL, random_training_batch, summarise, write_result
 
 
 def recipe_timing(model: Path = REAL_MODEL) -> dict | None:
@@ -79,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch,
         seg_head=recipe.seg_head and not args.no_seg_head,
     )
-    rng = np.random.default_rng(0)
-    images = rng.uniform(0, 255, (args.batch, *config.size, 3)).astype(np.float32)
-    targets = {"logits": np.eye(3, dtype=np.float32)[rng.integers(0, 3, args.batch)]}
-    if config.seg_head:
-        height, width = config.size
-        targets["mask"] = (rng.random((args.batch, height // 8, width // 8, 1)) > 0.8).astype(np.float32)
+    images, targets = random_training_batch(config.size, args.batch, config.seg_head)
 
     labels = {"float32": "float32", "mixed_bfloat16": "bfloat16 (--mixed-precision)"}
     kernels = {"both": (True, False), "fast": (True,), "keras": (False,)}[args.kernels]
