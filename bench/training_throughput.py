@@ -48,6 +48,20 @@ def recipe_timing(model: Path = REAL_MODEL) -> dict | None:
         return None
 
 
+FINE_TUNE_MODE = "full fine-tune (stage 2)"
+PRECISION_LABELS = {"float32": "float32", "mixed_bfloat16": "bfloat16 (--mixed-precision)"}
+
+
+def arm_name(mode: str, precision: str, fast_kernels: bool) -> str:
+    """The name an arm's result is printed and stored under."""
+    return f"{mode}, {PRECISION_LABELS[precision]}, {'fast CPU kernels' if fast_kernels else 'Keras kernels'}"
+
+
+def result_line(name: str, median_ms: float, batch: int) -> str:
+    """One arm's printed result: images/s and the median step time."""
+    return f"{name}: {round(batch / (median_ms / 1000), 2)} images/s ({median_ms:.0f} ms per step of {batch})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -80,15 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     images, targets = random_training_batch(config.size, args.batch, config.seg_head)
 
-    labels = {"float32": "float32", "mixed_bfloat16": "bfloat16 (--mixed-precision)"}
     kernels = {"both": (True, False), "fast": (True,), "keras": (False,)}[args.kernels]
     results = {}
     for precision in args.precisions.split(","):
         keras.mixed_precision.set_global_policy(precision)
-        for mode, unfreeze in (("frozen backbone (stage 1)", "none"), ("full fine-tune (stage 2)", "all")):
+        for mode, unfreeze in (("frozen backbone (stage 1)", "none"), (FINE_TUNE_MODE, "all")):
             arms = {}
             for fast in kernels:
-                name = f"{mode}, {labels[precision]}, {'fast CPU kernels' if fast else 'Keras kernels'}"
+                name = arm_name(mode, precision, fast)
                 keras.utils.set_random_seed(0)
                 spec = ModelSpec(num_classes=3, image_size=config.size, weights="none", seg_head=config.seg_head)
                 with fast_training_kernels(fast) as active:
@@ -108,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 stats = summarise(samples)
                 stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
                 results[name] = stats
-                print(f"{name}: {stats['images_per_s']} images/s ({stats['median_ms']:.0f} ms per step of "
-                      f"{args.batch})", flush=True)
+                print(result_line(name, stats["median_ms"], args.batch), flush=True)
     keras.mixed_precision.set_global_policy("float32")
     result = {
         "input_size": list(config.size),
