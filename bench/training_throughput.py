@@ -57,9 +57,14 @@ def arm_name(mode: str, precision: str, fast_kernels: bool) -> str:
     return f"{mode}, {PRECISION_LABELS[precision]}, {'fast CPU kernels' if fast_kernels else 'Keras kernels'}"
 
 
+def images_per_second(batch: int, median_ms: float) -> float:
+    """Training throughput of a step of ``batch`` images taking ``median_ms``."""
+    return round(batch / (median_ms / 1000), 2)
+
+
 def result_line(name: str, median_ms: float, batch: int) -> str:
     """One arm's printed result: images/s and the median step time."""
-    return f"{name}: {round(batch / (median_ms / 1000), 2)} images/s ({median_ms:.0f} ms per step of {batch})"
+    return f"{name}: {images_per_second(batch, median_ms)} images/s ({median_ms:.0f} ms per step of {batch})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                     samples.append(time.perf_counter() - start)
             for name, (_, samples) in arms.items():
                 stats = summarise(samples)
-                stats["images_per_s"] = round(args.batch / (stats["median_ms"] / 1000), 2)
+                stats["images_per_s"] = images_per_second(args.batch, stats["median_ms"])
                 results[name] = stats
                 print(result_line(name, stats["median_ms"], args.batch), flush=True)
     keras.mixed_precision.set_global_policy("float32")
