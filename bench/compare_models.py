@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pairs = held_out(args.data, args.split, args.subset)
     (fp32, p32), (int8, p8), _ = evaluate_both(args.fp32, args.int8, pairs)
-    keys = ("accuracy", "macro_f1", "macro_roc_auc", "ece")
+    keys = ("accuracy", "macro_f1", "macro_roc_auc", "ece", "nll", "brier")
     result = {
         "images": len(pairs),
         "subset": args.subset if args.split else "all images under --data",

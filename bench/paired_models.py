@@ -4,7 +4,7 @@
         --data ../shared/data/busi --split training/splits/busi_seed0.csv [--subset test] [--name NAME]
 
 Both models classify the same images through the app's path (as in ``bench/compare_models.py``). Besides accuracy,
-macro-F1, malignant recall, macro ROC-AUC and ECE of each, it reports the images only one of them gets right and the
+macro-F1, malignant recall, macro ROC-AUC, ECE, NLL and Brier score of each, it reports the images only one of them gets right and the
 exact two-sided McNemar p-value on those discordant pairs: on 96 test images a few points of accuracy is usually
 noise, and this says how likely. Writes ``bench/out/<name>.json`` (default ``paired_models``).
 """
@@ -45,6 +45,8 @@ def summary(metrics: dict, labels: tuple[str, ...]) -> dict:
         "malignant_recall": per_class.get("malignant", {}).get("recall") if "malignant" in labels else None,
         "macro_roc_auc": metrics.get("macro_roc_auc"),
         "ece": metrics.get("ece"),
+        "nll": metrics.get("nll"),
+        "brier": metrics.get("brier"),
         "model_version": metrics.get("model_version"),
     }
 

@@ -110,7 +110,8 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}"),
         (f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
         f"class offsets: {describe_class_offsets(json.loads(meta.get(contract.META_CLASS_OFFSETS, 'null')))}; "
-        f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"),
+        f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"
+        + (f"; NLL {_num(metrics['nll'])}, Brier score {_num(metrics['brier'])}" if "nll" in metrics else "")),
         "",
         _table(["class", "precision", "recall", "F1", "support"], class_rows),
         "",

@@ -199,8 +199,7 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
 def _headline(metrics: dict) -> dict:
     """The metrics stored in the model: test figures, calibration, and the other-scanner test if any."""
     test = metrics.get("test", {})
-    keep = ("n", "accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "macro_roc_auc", "ece")
-    headline = {key: test[key] for key in keep if key in test}
+    headline = {key: test[key] for key in report.STORED_TEST_METRICS if key in test}
     headline["split"] = "test"
     for key in ("ece_before_calibration", "ece_after_calibration", "temperature", "ood_test_pass_rate"):
         if key in metrics:

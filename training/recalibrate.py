@@ -162,8 +162,7 @@ def recalibrate_file(model_path: Path, data: Path, split: Path, out: Path, class
     test_p, test_y, _ = held_out(data, split, "test")
     test = report.compute_metrics(test_y, apply_record(test_p, record, labels), labels)
     validation = report.compute_metrics(val_y, apply_record(val_p, record, labels), labels)
-    headline.update({key: test[key] for key in ("n", "accuracy", "macro_f1", "per_class", "confusion_matrix",
-                                                "roc_auc_ovr", "macro_roc_auc", "ece")})
+    headline.update({key: test[key] for key in report.STORED_TEST_METRICS})
     headline["ece_after_calibration"] = test["ece"]
     headline["validation"] = {k: validation[k] for k in ("n", "accuracy", "macro_f1")}
     if "extra_test" in headline:

@@ -10,12 +10,17 @@ from typing import Any
 
 import numpy as np
 
+from training import calibration
+
 #: File names written by :func:`write_report` into the run folder.
 METRICS_FILE = "metrics.json"
 TRAINING_CURVES_PNG = "training_curves.png"
 CONFUSION_MATRIX_PNG = "confusion_matrix.png"
 ROC_CURVES_PNG = "roc_curves.png"
 RELIABILITY_DIAGRAM_PNG = "reliability_diagram.png"
+#: Test metrics a model stores in its metadata (``training.export`` writes them, ``training.recalibrate`` rewrites them).
+STORED_TEST_METRICS = ("n", "accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "macro_roc_auc",
+                       "ece", "nll", "brier")
 
 
 def _as_labels_and_probs(y_true: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,6 +57,19 @@ def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: in
         return float("nan")
     filled = counts > 0
     return float(np.sum(counts[filled] / total * np.abs(accuracy[filled] - mean_confidence[filled])))
+
+
+def negative_log_likelihood(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """Mean -log p(true class) (natural log; probabilities floored as the calibration floors them): a proper score."""
+    labels, probabilities = _as_labels_and_probs(y_true, probs)
+    return calibration.negative_log_likelihood(calibration.logits_from_probabilities(probabilities), labels)
+
+
+def brier_score(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """Mean over images of the squared distance between the probabilities and the one-hot truth (0 best, 2 worst)."""
+    labels, probabilities = _as_labels_and_probs(y_true, probs)
+    one_hot = np.eye(probabilities.shape[1])[labels]
+    return float(np.mean(np.sum((probabilities - one_hot) ** 2, axis=1)))
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -103,7 +121,8 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
 
 
 def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix, one-vs-rest ROC-AUC, ECE, n.
+    """Accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix, one-vs-rest ROC-AUC, n, and
+    calibration: ECE, NLL and Brier score (the last two are proper scores, far less noisy than ECE on ~100 images).
 
     Every value is a plain Python number/list/dict (JSON-serialisable). Precision/recall/F1 of a class with no
     predictions / no samples is 0 (as scikit-learn's ``zero_division=0``); an undefined AUC is None and is left out
@@ -136,6 +155,8 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]
         "roc_auc_ovr": aucs,
         "macro_roc_auc": float(np.mean(defined)) if defined else None,
         "ece": expected_calibration_error(y, probabilities) if len(y) else None,
+        "nll": negative_log_likelihood(y, probabilities) if len(y) else None,
+        "brier": brier_score(y, probabilities) if len(y) else None,
     }
 
 

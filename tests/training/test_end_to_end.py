@@ -32,7 +32,7 @@ def test_run_folder_has_report_split_and_config(trained_run: tuple[Path, Path]) 
     config = json.loads((run_dir / "config.json").read_text())
     assert config["image_size"] == SIZE and config["seg_head"] is True
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "ece"):
+    for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "roc_auc_ovr", "ece", "nll", "brier"):
         assert key in metrics["test"], key
     assert {"ece_before_calibration", "ece_after_calibration"} <= metrics.keys()
     split_rows = (run_dir / "split.csv").read_text().strip().splitlines()
@@ -120,6 +120,9 @@ def test_model_card_is_written_from_metadata(trained_run: tuple[Path, Path], tmp
                           "--out", str(card)]) == 0
     text = card.read_text()
     assert command in text and "not a medical device" in text
+    metadata = {p.key: p.value for p in onnx.load(str(run_dir / "model.onnx")).metadata_props}
+    stored = json.loads(metadata[contract.META_METRICS])
+    assert f"NLL {stored['nll']:.3f}, Brier score {stored['brier']:.3f}" in text
     assert "started from the project's own self-supervised pretraining" in text and "from scratch" not in text
     assert "file backbone.weights.h5 (sha256 " in text and "2 epochs on" in text
     assert verify_model(run_dir / "model.onnx").verified  # the card's sha256 line matches the file

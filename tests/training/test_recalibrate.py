@@ -109,6 +109,8 @@ def test_recalibrate_fits_on_validation_and_rescores_test(data_and_split: tuple[
     stored = json.loads(meta[contract.META_METRICS])
     assert stored["accuracy"] == pytest.approx(scored["accuracy"]) == pytest.approx(headline["accuracy"])
     assert stored["macro_f1"] == pytest.approx(scored["macro_f1"])
+    assert stored["nll"] == pytest.approx(scored["nll"], rel=1e-4)
+    assert stored["brier"] == pytest.approx(scored["brier"], rel=1e-4)
     assert stored["n"] == 12 and stored["validation"]["n"] == 24
 
     # The fit lowers the validation NLL (T = 1 with no offset was a candidate, so it cannot rise).

@@ -17,8 +17,10 @@ from training.report import (
     ROC_CURVES_PNG,
     TRAINING_CURVES_PNG,
     binary_roc_auc,
+    brier_score,
     compute_metrics,
     expected_calibration_error,
+    negative_log_likelihood,
     roc_curve,
     write_report,
 )
@@ -87,6 +89,25 @@ def test_undefined_auc_is_none() -> None:
     assert metrics["roc_auc_ovr"]["normal"] is None
     assert metrics["macro_roc_auc"] == pytest.approx(1.0)
     assert metrics["per_class"]["normal"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+
+
+def test_nll_and_brier_hand_computed() -> None:
+    probs = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [1.0, 0.0, 0.0]])
+    y_true = np.array([0, 1, 1])
+    # NLL: -(ln 0.5 + ln 0.8 + ln 1e-12) / 3 (the probability floor keeps a certain miss finite).
+    assert negative_log_likelihood(y_true, probs) == pytest.approx(-(np.log(0.5) + np.log(0.8) + np.log(1e-12)) / 3)
+    # Brier: (0.25 + 0.0625 + 0.0625) + (0.01 + 0.04 + 0.01) + (1 + 1 + 0), over three images.
+    assert brier_score(y_true, probs) == pytest.approx((0.375 + 0.06 + 2.0) / 3)
+    metrics = compute_metrics(y_true, probs, LABELS)
+    assert metrics["nll"] == pytest.approx(negative_log_likelihood(y_true, probs))
+    assert metrics["brier"] == pytest.approx(brier_score(y_true, probs))
+    # Both are proper: the true distribution scores better than a sharpened one, unlike a 1-bin "accuracy" view.
+    rng = np.random.default_rng(3)
+    true_probs = np.tile([0.6, 0.3, 0.1], (20000, 1))
+    labels = (rng.random(len(true_probs))[:, None] > np.cumsum(true_probs, axis=1)).sum(axis=1)
+    sharpened = np.tile([0.8, 0.15, 0.05], (20000, 1))
+    assert negative_log_likelihood(labels, true_probs) < negative_log_likelihood(labels, sharpened)
+    assert brier_score(labels, true_probs) < brier_score(labels, sharpened)
 
 
 def test_ece_of_calibrated_predictions_is_near_zero() -> None:
