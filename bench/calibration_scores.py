@@ -1,7 +1,8 @@
 """Do a model's class offsets improve its probabilities? Proper scores before and after them, with their noise.
 
     python bench/calibration_scores.py --models assets/model.onnx runs/<run>/model.onnx \
-        --data ../shared/data/busi --split training/splits/busi_seed0.csv [--bootstrap 2000] [--name NAME]
+        --data ../shared/data/busi --split training/splits/busi_seed0.csv [--subsets val test] [--bootstrap 2000] \
+        [--name NAME]
 
 For each model and each of the split's validation and test images it scores two sets of probabilities: the model's
 own output (``probabilities``) and, when the model carries class offsets (``training.recalibrate``), the output
@@ -99,10 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=Path, nargs="+", required=True)
     add_held_out_arguments(parser, result_name="calibration_scores")
+    parser.add_argument("--subsets", nargs="+", default=["val", "test"],
+                        help="split subsets to score (default: val, where offsets are fitted, and test)")
     parser.add_argument("--bootstrap", type=int, default=2000, help="image resamples of the test subset (0: none)")
     args = parser.parse_args(argv)
     if args.split is None:
-        parser.error("--split is needed: the scores compare validation (where offsets are fitted) and test")
+        parser.error("--split is needed: the scores are of held-out subsets")
 
     rows = []
     for model_path in args.models:
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                     .metadata_props}
         labels = json.loads(metadata[contract.META_LABELS])
         size = tuple(json.loads(metadata[contract.META_INPUT_SIZE]))
-        subsets = {subset: load_subset(args.data, args.split, subset, labels, size) for subset in ("val", "test")}
+        subsets = {subset: load_subset(args.data, args.split, subset, labels, size) for subset in args.subsets}
         rows.append(score_model(model_path, subsets, labels, args.bootstrap))
         row = rows[-1]
         print(row["model"])
