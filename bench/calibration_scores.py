@@ -36,8 +36,8 @@ from desktop_app.core.preprocessing import preprocess_batch
 from training.recalibrate import UNCORRECTED_PROBABILITIES
 from training.report import compute_metrics, expected_calibration_error, negative_log_likelihood
 
-#: The two stages scored: the output before the class offsets, and the model's own output.
-BEFORE, AFTER = "before_offsets", "after_offsets"
+#: The two stages scored: the probabilities before the class offsets, and the model's output (after them, if any).
+BEFORE, AFTER = "before_offsets", "output"
 SCORES = ("accuracy", "ece", "nll", "brier")
 
 

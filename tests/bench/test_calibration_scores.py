@@ -54,14 +54,14 @@ def test_scores_both_stages_of_a_model_with_offsets(tmp_path: Path, monkeypatch:
 
     images, y_true = calibration_scores.load_subset(data, split, "test", LABELS, (32, 32))
     own = calibration_scores.stage_probabilities(plain, images)[calibration_scores.AFTER]
-    before, after = offsets_row["test"]["before_offsets"], offsets_row["test"]["after_offsets"]
+    before, after = offsets_row["test"]["before_offsets"], offsets_row["test"]["output"]
     # The stage before the offsets is the plain model; the stage after is the offsets' formula applied to it.
-    assert plain_row["test"].keys() == {"after_offsets"}  # no offsets, one stage
-    assert before == pytest.approx(plain_row["test"]["after_offsets"], abs=1e-6)
+    assert plain_row["test"].keys() == {"output"}  # no offsets, one stage
+    assert before == pytest.approx(plain_row["test"]["output"], abs=1e-6)
     expected = compute_metrics(y_true, apply_record(own, RECORD, LABELS), LABELS)
     for key in calibration_scores.SCORES:
         assert after[key] == pytest.approx(expected[key], abs=1e-5), key
-    assert len(y_true) == 6 and offsets_row["val"].keys() == {"before_offsets", "after_offsets"}
+    assert len(y_true) == 6 and offsets_row["val"].keys() == {"before_offsets", "output"}
     assert 0.0 <= offsets_row["test_bootstrap"]["offsets_lower"]["nll"] <= 1.0
     assert "offsets_lower" not in plain_row["test_bootstrap"]
 
@@ -71,9 +71,9 @@ def test_bootstrap_share_where_offsets_lower_the_scores() -> None:
     honest = np.tile([0.5, 0.5], (8, 1))
     wrong = np.array([[0.1, 0.9] if label == 0 else [0.9, 0.1] for label in y_true])
     # Offsets that turned confident mistakes into honest coin flips lower NLL in every resample ...
-    result = calibration_scores.bootstrap(y_true, {"before_offsets": wrong, "after_offsets": honest}, rounds=40)
+    result = calibration_scores.bootstrap(y_true, {"before_offsets": wrong, "output": honest}, rounds=40)
     assert result["offsets_lower"]["nll"] == 1.0
-    assert result["after_offsets"]["nll_sd"] == pytest.approx(0.0)
+    assert result["output"]["nll_sd"] == pytest.approx(0.0)
     # ... and identical stages never count as lowered.
-    same = calibration_scores.bootstrap(y_true, {"before_offsets": honest, "after_offsets": honest}, rounds=40)
+    same = calibration_scores.bootstrap(y_true, {"before_offsets": honest, "output": honest}, rounds=40)
     assert same["offsets_lower"] == {"ece": 0.0, "nll": 0.0}
