@@ -31,6 +31,9 @@ _HELP = {
     "augment": "augmentation strength multiplier (0 disables)",
     "mixup": ("mixup: blend each training image with another of its batch by a weight drawn from Beta(a, a) "
               "(kept >= 0.5), and its labels, lesion mask and class weight likewise; 0 disables"),
+    "cutmix": ("CutMix: paste a square of another image of the batch covering 1 - w of each training image, w drawn "
+               "from Beta(a, a) (kept >= 0.5), with the same square of its lesion mask, and blend labels and class "
+               "weights by the pixels kept; 0 disables; not with --mixup"),
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
     "flip_tta": "average over a horizontal flip inside the exported graph",
     "mixed_precision": ("train in mixed bfloat16 where the hardware has it natively (AVX-512 BF16 / AMX CPU, or a GPU "

@@ -42,6 +42,7 @@ class TrainConfig:
     class_weight_power: float = 1.0  # class weights = balanced ** power: 1 balanced, 0.5 square root, 0 equal
     augment: float = 1.0  # augmentation strength multiplier (0 disables)
     mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables
+    cutmix: float = 0.0  # CutMix Beta(a, a) parameter; 0 disables (an alternative to mixup)
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph

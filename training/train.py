@@ -184,10 +184,7 @@ def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
     mostly itself (mixup, Zhang et al. 2018).
     """
     batch = tf.shape(images)[0]
-    first = tf.random.gamma([batch], alpha)
-    second = tf.random.gamma([batch], alpha)
-    share = first / tf.maximum(first + second, 1e-12)
-    share = tf.maximum(share, 1.0 - share)
+    share = _beta_share(batch, alpha)
     partner = tf.random.shuffle(tf.range(batch))
 
     def blend(values: tf.Tensor) -> tf.Tensor:
@@ -197,6 +194,53 @@ def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
 
     return (blend(images), {key: blend(value) for key, value in targets.items()},
             {key: blend(value) for key, value in weights.items()})
+
+
+def _beta_share(batch: tf.Tensor, alpha: float) -> tf.Tensor:
+    """Per example a draw from Beta(alpha, alpha) folded to >= 0.5: the share of each example that stays itself."""
+    first = tf.random.gamma([batch], alpha)
+    second = tf.random.gamma([batch], alpha)
+    share = first / tf.maximum(first + second, 1e-12)
+    return tf.maximum(share, 1.0 - share)
+
+
+def _box_masks(centre_y: tf.Tensor, centre_x: tf.Tensor, half_side: tf.Tensor, size: tf.Tensor) -> tf.Tensor:
+    """[B, size, size, 1] float32: 1 on the pixels whose centres lie in each example's square box (unit coordinates)."""
+    coords = (tf.range(size, dtype=tf.float32) + 0.5) / tf.cast(size, tf.float32)
+    inside_y = tf.abs(coords[None, :] - centre_y[:, None]) <= half_side[:, None]
+    inside_x = tf.abs(coords[None, :] - centre_x[:, None]) <= half_side[:, None]
+    return tf.cast(tf.logical_and(inside_y[:, :, None], inside_x[:, None, :]), tf.float32)[..., None]
+
+
+def cutmix_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
+                 ) -> tuple[tf.Tensor, dict, dict]:
+    """Pastes a square of a random partner from the batch into every example (CutMix, Yun et al. 2019).
+
+    The square covers 1 - share of the image, share drawn per example from Beta(alpha, alpha) and folded to >= 0.5,
+    and lies wholly inside it. The lesion mask gets the same square from the partner's mask (at the mask's
+    resolution), so the segmentation target stays exact; the one-hot label and the class weight are blended by the
+    share of pixels each image keeps.
+    """
+    batch = tf.shape(images)[0]
+    half_side = tf.sqrt(1.0 - _beta_share(batch, alpha)) / 2.0
+    centre_y = tf.random.uniform([batch]) * (1.0 - 2.0 * half_side) + half_side
+    centre_x = tf.random.uniform([batch]) * (1.0 - 2.0 * half_side) + half_side
+    partner = tf.random.shuffle(tf.range(batch))
+    box = _box_masks(centre_y, centre_x, half_side, tf.shape(images)[1])
+    kept = 1.0 - tf.reduce_mean(box, axis=[1, 2, 3])  # the share actually kept, after rounding to pixels
+
+    def paste(values: tf.Tensor) -> tf.Tensor:
+        values = tf.cast(values, tf.float32)
+        region = _box_masks(centre_y, centre_x, half_side, tf.shape(values)[1])
+        return values * (1.0 - region) + tf.gather(values, partner) * region
+
+    def blend(values: tf.Tensor) -> tf.Tensor:
+        values = tf.cast(values, tf.float32)
+        weight = tf.reshape(kept, tf.concat([[batch], tf.ones([tf.rank(values) - 1], tf.int32)], axis=0))
+        return weight * values + (1.0 - weight) * tf.gather(values, partner)
+
+    mixed_targets = {key: paste(value) if key == "mask" else blend(value) for key, value in targets.items()}
+    return paste(images), mixed_targets, {key: blend(value) for key, value in weights.items()}
 
 
 def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int,
@@ -234,6 +278,9 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
     dataset = dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
     if config.mixup > 0:
         dataset = dataset.map(lambda images, targets, weights: mixup_batch(images, targets, weights, config.mixup),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    if config.cutmix > 0:
+        dataset = dataset.map(lambda images, targets, weights: cutmix_batch(images, targets, weights, config.cutmix),
                               num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(2)
 
@@ -517,6 +564,8 @@ def train(config: TrainConfig) -> Path:
     check_progressive_resizing(config)
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
+    if config.mixup > 0 and config.cutmix > 0:
+        raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
