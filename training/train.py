@@ -216,17 +216,18 @@ def cutmix_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
                  ) -> tuple[tf.Tensor, dict, dict]:
     """Pastes a square of a random partner from the batch into every example (CutMix, Yun et al. 2019).
 
-    The square covers 1 - share of the image, share drawn per example from Beta(alpha, alpha) and folded to >= 0.5,
-    and lies wholly inside it. The lesion mask gets the same square from the partner's mask (at the mask's
+    The square covers up to 1 - share of the image (whole pixels), share drawn per example from Beta(alpha, alpha)
+    and folded to >= 0.5, and lies wholly inside it. The lesion mask gets the same square from the partner's mask (at the mask's
     resolution), so the segmentation target stays exact; the one-hot label and the class weight are blended by the
     share of pixels each image keeps.
     """
-    batch = tf.shape(images)[0]
-    half_side = tf.sqrt(1.0 - _beta_share(batch, alpha)) / 2.0
+    batch, size = tf.shape(images)[0], tf.shape(images)[1]
+    # Half a pixel less than the drawn side: whole pixels then never cover more than 1 - share of the image.
+    half_side = tf.maximum(tf.sqrt(1.0 - _beta_share(batch, alpha)) / 2.0 - 0.5 / tf.cast(size, tf.float32), 0.0)
     centre_y = tf.random.uniform([batch]) * (1.0 - 2.0 * half_side) + half_side
     centre_x = tf.random.uniform([batch]) * (1.0 - 2.0 * half_side) + half_side
     partner = tf.random.shuffle(tf.range(batch))
-    box = _box_masks(centre_y, centre_x, half_side, tf.shape(images)[1])
+    box = _box_masks(centre_y, centre_x, half_side, size)
     kept = 1.0 - tf.reduce_mean(box, axis=[1, 2, 3])  # the share actually kept, after rounding to pixels
 
     def paste(values: tf.Tensor) -> tf.Tensor:

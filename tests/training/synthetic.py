@@ -12,6 +12,21 @@ SIZE = 32
 #: Arguments every shared run uses: the data split (seed 3, a quarter each for validation and test) is the same.
 COMMON = ["--image-size", str(SIZE), "--batch-size", "4", "--seed", "3", "--val-fraction", "0.25",
           "--test-fraction", "0.25", "--verbose", "0"]
+#: Mixing tests: every image of class k is the constant CLASS_VALUES[k]; class weights to follow through the mixing.
+CLASS_VALUES = np.array([10.0, 100.0, 220.0])
+CLASS_WEIGHTS = np.array([1.0, 2.0, 4.0])
+
+
+def class_pure_set(size: int, per_class: int = 8):
+    """A ``training.train.ArraySet`` of constant images (CLASS_VALUES by class); the lesion mask is all of every
+    class-0 image and nothing of the others, so a mixed image's label, mask and pixels can be told apart."""
+    from training.train import ArraySet
+
+    labels = np.repeat(np.arange(3), per_class)
+    images = np.broadcast_to(CLASS_VALUES[labels, None, None, None], (len(labels), size, size, 3))
+    masks = np.broadcast_to((labels == 0)[:, None, None, None], (len(labels), size, size, 1))
+    return ArraySet(images.astype(np.uint8), labels, masks.astype(np.uint8), [Path(f"{i}.png") for i in labels],
+                    ["busi"] * len(labels))
 
 
 def write_dataset(root: Path, per_class: int = 6) -> Path:

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
 
+from tests.training.synthetic import CLASS_VALUES, CLASS_WEIGHTS, class_pure_set
 from training.config import TrainConfig
-from training.train import ArraySet, make_train_dataset
+from training.train import make_train_dataset
 
 SIZE = 16
-CLASS_VALUES = np.array([10.0, 100.0, 220.0])  # every image of class k is the constant CLASS_VALUES[k]
-CLASS_WEIGHTS = np.array([1.0, 2.0, 4.0])
-
-
-def _class_pure_set(per_class: int = 8) -> ArraySet:
-    labels = np.repeat(np.arange(3), per_class)
-    images = np.broadcast_to(CLASS_VALUES[labels, None, None, None], (len(labels), SIZE, SIZE, 3))
-    masks = np.broadcast_to((labels == 0)[:, None, None, None], (len(labels), SIZE, SIZE, 1))  # lesion = class 0
-    return ArraySet(images.astype(np.uint8), labels, masks.astype(np.uint8), [Path(f"{i}.png") for i in labels],
-                    ["busi"] * len(labels))
 
 
 def _batches(mixup: float) -> list:
     config = TrainConfig(data="", out="", image_size=SIZE, batch_size=8, augment=0.0, seg_head=True, mixup=mixup)
-    return list(make_train_dataset(_class_pure_set(), config, CLASS_WEIGHTS, 3).as_numpy_iterator())
+    return list(make_train_dataset(class_pure_set(SIZE), config, CLASS_WEIGHTS, 3).as_numpy_iterator())
 
 
 def test_mixup_blends_image_label_mask_and_weight_alike() -> None:
