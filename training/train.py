@@ -188,12 +188,17 @@ def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
     partner = tf.random.shuffle(tf.range(batch))
 
     def blend(values: tf.Tensor) -> tf.Tensor:
-        values = tf.cast(values, tf.float32)
-        weight = tf.reshape(share, tf.concat([[batch], tf.ones([tf.rank(values) - 1], tf.int32)], axis=0))
-        return weight * values + (1.0 - weight) * tf.gather(values, partner)
+        return _blend_with_partner(values, share, partner)
 
     return (blend(images), {key: blend(value) for key, value in targets.items()},
             {key: blend(value) for key, value in weights.items()})
+
+
+def _blend_with_partner(values: tf.Tensor, share: tf.Tensor, partner: tf.Tensor) -> tf.Tensor:
+    """``share * values + (1 - share) * values[partner]``, one share per example (the batch axis comes first)."""
+    values = tf.cast(values, tf.float32)
+    weight = tf.reshape(share, tf.concat([[tf.shape(values)[0]], tf.ones([tf.rank(values) - 1], tf.int32)], axis=0))
+    return weight * values + (1.0 - weight) * tf.gather(values, partner)
 
 
 def _beta_share(batch: tf.Tensor, alpha: float) -> tf.Tensor:
@@ -217,9 +222,9 @@ def cutmix_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
     """Pastes a square of a random partner from the batch into every example (CutMix, Yun et al. 2019).
 
     The square covers up to 1 - share of the image (whole pixels), share drawn per example from Beta(alpha, alpha)
-    and folded to >= 0.5, and lies wholly inside it. The lesion mask gets the same square from the partner's mask (at the mask's
-    resolution), so the segmentation target stays exact; the one-hot label and the class weight are blended by the
-    share of pixels each image keeps.
+    and folded to >= 0.5, and lies wholly inside it. The lesion mask gets the same square from the partner's mask
+    (at the mask's resolution), so the segmentation target stays exact; the one-hot label and the class weight are
+    blended by the share of pixels each image keeps.
     """
     batch, size = tf.shape(images)[0], tf.shape(images)[1]
     # Half a pixel less than the drawn side: whole pixels then never cover more than 1 - share of the image.
@@ -235,13 +240,11 @@ def cutmix_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
         region = _box_masks(centre_y, centre_x, half_side, tf.shape(values)[1])
         return values * (1.0 - region) + tf.gather(values, partner) * region
 
-    def blend(values: tf.Tensor) -> tf.Tensor:
-        values = tf.cast(values, tf.float32)
-        weight = tf.reshape(kept, tf.concat([[batch], tf.ones([tf.rank(values) - 1], tf.int32)], axis=0))
-        return weight * values + (1.0 - weight) * tf.gather(values, partner)
+    def mix(key: str, values: tf.Tensor) -> tf.Tensor:
+        return paste(values) if key == "mask" else _blend_with_partner(values, kept, partner)
 
-    mixed_targets = {key: paste(value) if key == "mask" else blend(value) for key, value in targets.items()}
-    return paste(images), mixed_targets, {key: blend(value) for key, value in weights.items()}
+    return (paste(images), {key: mix(key, value) for key, value in targets.items()},
+            {key: _blend_with_partner(value, kept, partner) for key, value in weights.items()})
 
 
 def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int,
