@@ -2,6 +2,7 @@
 
     python -m bench.training_throughput [--size N] [--no-seg-head] [--batch 16] [--steps 3]
                                         [--precisions float32,mixed_bfloat16] [--kernels both|fast|keras]
+                                        [--fine-tune-parts all,3,2]
 
 Builds ``training.model.ClassifierModels`` with the recipe's input size and lesion-mask head (read from
 assets/model.onnx, else bench.standin_model.DEFAULT_RECIPE; random weights, speed does not depend on them), in float32 and
@@ -9,8 +10,9 @@ in mixed bfloat16 (as ``python -m training train --mixed-precision``), each with
 (``training/fast_kernels.py``) and with Keras' own layer code, compiles it with the training code's own
 optimiser/loss setup, and times ``train_on_batch`` on random images after one warm-up step. The arms of one
 precision take their steps in turn (round robin), so that a change in the host's speed hits them alike.
-The full recipe's wall time comes from the trained model's metadata (``training.timing.train_wall_seconds``)
-when ``assets/model.onnx`` exists.
+``--fine-tune-parts`` also times fine-tune steps with only the top N dense blocks trainable (what
+``--freeze-schedule`` does in later epochs). The full recipe's wall time comes from the trained model's metadata
+(``training.timing.train_wall_seconds``) when ``assets/model.onnx`` exists.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ def recipe_timing(model: Path = REAL_MODEL) -> dict | None:
 
 
 FINE_TUNE_MODE = "full fine-tune (stage 2)"
+
+
+def fine_tune_mode(part: str) -> str:
+    """The arm name of a fine-tune step with ``part`` (``all`` or 1..4 top dense blocks) trainable."""
+    return FINE_TUNE_MODE if part == "all" else f"fine-tune, top {part} dense blocks trainable"
+
+
 PRECISION_LABELS = {"float32": "float32", "mixed_bfloat16": "bfloat16 (--mixed-precision)"}
 
 
@@ -79,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated Keras dtype policies to time (float32, mixed_bfloat16)")
     parser.add_argument("--kernels", choices=("both", "fast", "keras"), default="both",
                         help="the training run's faster CPU kernels, Keras' own layer code, or both in turn")
+    parser.add_argument("--fine-tune-parts", default="all",
+                        help="comma-separated trainable parts for fine-tune steps: all, or 1..4 top dense blocks")
     args = parser.parse_args(argv)
 
     import keras
@@ -103,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for precision in args.precisions.split(","):
         keras.mixed_precision.set_global_policy(precision)
-        for mode, unfreeze in (("frozen backbone (stage 1)", "none"), (FINE_TUNE_MODE, "all")):
-            arms = {}
+        modes = [("frozen backbone (stage 1)", "none")]
+        modes += [(fine_tune_mode(part), part) for part in args.fine_tune_parts.split(",")]
+        arms = {}
+        for mode, unfreeze in modes:
             for fast in kernels:
                 name = arm_name(mode, precision, fast)
                 keras.utils.set_random_seed(0)
@@ -117,16 +130,16 @@ def main(argv: list[str] | None = None) -> int:
                 if fast and not active:
                     name += " (not applied: a GPU is visible)"
                 arms[name] = (models.training_model, [])
-            for _ in range(args.steps):
-                for model, samples in arms.values():
-                    start = time.perf_counter()
-                    model.train_on_batch(images, targets)
-                    samples.append(time.perf_counter() - start)
-            for name, (_, samples) in arms.items():
-                stats = summarise(samples)
-                stats["images_per_s"] = images_per_second(args.batch, stats["median_ms"])
-                results[name] = stats
-                print(result_line(name, stats["median_ms"], args.batch), flush=True)
+        for _ in range(args.steps):  # every arm of this precision in turn
+            for model, samples in arms.values():
+                start = time.perf_counter()
+                model.train_on_batch(images, targets)
+                samples.append(time.perf_counter() - start)
+        for name, (_, samples) in arms.items():
+            stats = summarise(samples)
+            stats["images_per_s"] = images_per_second(args.batch, stats["median_ms"])
+            results[name] = stats
+            print(result_line(name, stats["median_ms"], args.batch), flush=True)
     keras.mixed_precision.set_global_policy("float32")
     result = {
         "input_size": list(config.size),

@@ -52,6 +52,7 @@ class TrainConfig:
     average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
     progressive_size: int = 0  # progressive resizing: the first progressive_epochs fine-tune epochs at this size
     progressive_epochs: int = 0
+    freeze_schedule: str = ""  # "EPOCH:BLOCKS,...": from that fine-tune epoch on only the top BLOCKS dense blocks train
     offset_classes: str = "normal"  # comma-separated classes given a validation-fitted logit offset <= 0 ("" = none)
     ood_components: int = 32
     ood_pass_rate: float = 0.95

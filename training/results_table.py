@@ -31,6 +31,8 @@ def _row(run_dir: Path) -> str:
     recipe += f", cutmix {config['cutmix']}" if config.get("cutmix") else ""
     if config.get("progressive_epochs"):
         recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"
+    for epoch, blocks in (step.split(":") for step in config.get("freeze_schedule", "").split(",") if ":" in step):
+        recipe += f", top {blocks} blocks only from epoch {epoch}"
     if not config.get("class_weights", True):
         recipe += ", no class weights"
     elif config.get("class_weight_power", 1.0) != 1.0:

@@ -472,6 +472,71 @@ def check_progressive_resizing(config: TrainConfig) -> None:
     check_image_size((config.progressive_size, config.progressive_size), feature_pyramid=config.seg_head)
 
 
+def parse_freeze_schedule(config: TrainConfig) -> list[tuple[int, int]]:
+    """``--freeze-schedule "9:3,13:2"`` as ``[(9, 3), (13, 2)]``: from fine-tune epoch 9 on only the top 3 dense
+    blocks train, from epoch 13 on the top 2. Refuses, before any data is loaded, a plan that cannot run."""
+    if not config.freeze_schedule.strip():
+        return []
+    usage = f"--freeze-schedule wants EPOCH:BLOCKS[,EPOCH:BLOCKS...] (e.g. 9:3,13:2), got {config.freeze_schedule!r}"
+    try:
+        steps = [tuple(int(part) for part in item.split(":")) for item in config.freeze_schedule.split(",")]
+    except ValueError:
+        raise ConfigError(usage) from None
+    if any(len(step) != 2 for step in steps):
+        raise ConfigError(usage)
+    if config.unfreeze == "none":
+        raise ConfigError("--freeze-schedule needs a trainable backbone (--unfreeze all or 1..4), not --unfreeze none")
+    trainable_blocks = 4 if config.unfreeze == "all" else int(config.unfreeze)
+    previous_epoch, previous_blocks = 1, trainable_blocks + (config.unfreeze == "all")
+    for epoch, blocks in steps:
+        if not previous_epoch < epoch <= config.epochs:
+            raise ConfigError(f"--freeze-schedule: epochs must rise, each from 2 to --epochs ({config.epochs}); "
+                              f"got {epoch} after {previous_epoch}")
+        if not 1 <= blocks < previous_blocks:
+            raise ConfigError(f"--freeze-schedule: each step must train fewer of the top dense blocks than before "
+                              f"(1..{previous_blocks - 1}), got {blocks} from epoch {epoch}")
+        previous_epoch, previous_blocks = epoch, blocks
+    return steps  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class FineTunePhase:
+    """Fine-tune epochs ``first``..``last`` (1-based) at one training input size with one trainable backbone part."""
+
+    first: int
+    last: int
+    size: int
+    unfreeze: str
+
+
+def fine_tune_phases(config: TrainConfig) -> list[FineTunePhase]:
+    """The fine-tune stage cut where progressive resizing changes the input size or the freeze schedule freezes
+    more of the backbone; one phase when neither is asked for."""
+
+    def plan(epoch: int) -> tuple[int, str]:
+        small = config.progressive_epochs > 0 and epoch <= config.progressive_epochs
+        unfreeze = config.unfreeze
+        for first, blocks in parse_freeze_schedule(config):
+            if epoch >= first:
+                unfreeze = str(blocks)
+        return (config.progressive_size if small else config.image_size), unfreeze
+
+    phases: list[FineTunePhase] = []
+    for epoch in range(1, config.epochs + 1):
+        size, unfreeze = plan(epoch)
+        if phases and (phases[-1].size, phases[-1].unfreeze) == (size, unfreeze):
+            phases[-1] = dataclasses.replace(phases[-1], last=epoch)
+        else:
+            phases.append(FineTunePhase(epoch, epoch, size, unfreeze))
+    return phases
+
+
+def phase_name(stage: str, phase: FineTunePhase, config: TrainConfig) -> str:
+    """``stage2_finetune_96px``, or ``stage2_finetune_128px_top2`` once the freeze schedule has frozen blocks."""
+    name = f"{stage}_{phase.size}px"
+    return name if phase.unfreeze == config.unfreeze else f"{name}_top{phase.unfreeze}"
+
+
 def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -> tuple[dict, dict]:
     """Stage 1 (frozen backbone) then stage 2 (unfrozen); returns (history, timing)."""
     num_classes = len(prepared.classes)
@@ -486,7 +551,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     timing: dict[str, float] = {}
 
     def run_stage(name: str, epochs: int, learning_rate: float, unfreeze: str,
-                  extra_callbacks: tuple[keras.callbacks.Callback, ...] = (), progressive: bool = False) -> None:
+                  extra_callbacks: tuple[keras.callbacks.Callback, ...] = (), phased: bool = False) -> None:
         if epochs <= 0:
             return
         models.set_trainable_backbone(unfreeze)
@@ -494,34 +559,34 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         build_before_fit(models.training_model, train_data)
         monitor.reset_patience()
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
-        # Progressive resizing: one compiled model, optimizer and schedule; the first epochs see smaller images.
-        phases = [(name, train_data, epochs)]
-        if progressive and small_data is not None:
-            small = config.progressive_epochs
-            phases = [(f"{name}_{config.progressive_size}px", small_data, small),
-                      (f"{name}_{config.image_size}px", train_data, epochs)]
-        first_epoch = 0
+        # Progressive resizing and freezing: one compiled model, optimizer and schedule through all phases.
+        phases = fine_tune_phases(config) if phased else [FineTunePhase(1, epochs, config.image_size, unfreeze)]
+        done = 0
         start = time.time()
-        for phase, data, last_epoch in phases:
-            if phase != name:
-                print(f"  {phase}: epochs {first_epoch + 1}-{last_epoch}", flush=True)
-                # A fresh trace for the new input size: a retrace of the old one would generalise the size to
-                # None, which bilinear UpSampling2D cannot take in graph mode.
+        for phase in phases:
+            label = phase_name(name, phase, config) if len(phases) > 1 else name
+            if len(phases) > 1:
+                print(f"  {label}: epochs {phase.first}-{phase.last}, backbone trainable: {phase.unfreeze}",
+                      flush=True)
+                models.set_trainable_backbone(phase.unfreeze)  # the optimizer updates only what stays trainable
+                # A fresh trace for the new input size or trainable part: a retrace of the old one would generalise
+                # the size to None, which bilinear UpSampling2D cannot take in graph mode.
                 models.training_model.train_function = None
+            data = train_data if phase.size == config.image_size else small_data
             phase_start = time.time()
-            result = models.training_model.fit(data, epochs=last_epoch, initial_epoch=first_epoch,
+            result = models.training_model.fit(data, epochs=phase.last, initial_epoch=phase.first - 1,
                                                callbacks=[monitor, *extra_callbacks], verbose=config.verbose)
-            done = len(result.history.get("loss", []))
-            if phase != name:
-                timing[f"{phase}_seconds"] = round(time.time() - phase_start, 1)
-                timing[f"{phase}_epochs"] = done
+            phase_done = len(result.history.get("loss", []))
+            if len(phases) > 1:
+                timing[f"{label}_seconds"] = round(time.time() - phase_start, 1)
+                timing[f"{label}_epochs"] = phase_done
             for key, values in result.history.items():
                 history.setdefault(key, []).extend(float(v) for v in values)
-            first_epoch += done
-            if models.training_model.stop_training or first_epoch < last_epoch:  # early stopping
+            done += phase_done
+            if models.training_model.stop_training or done < phase.last:  # early stopping
                 break
         elapsed = time.time() - start
-        done = first_epoch or 1
+        done = done or 1
         timing[f"{name}_seconds"] = round(elapsed, 1)
         timing[f"{name}_epochs"] = done
         timing[f"{name}_seconds_per_epoch"] = round(elapsed / done, 1)
@@ -531,7 +596,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
     if config.frozen_epochs > 0:
         run_stage("stage1_frozen", config.frozen_epochs, config.head_learning_rate, "none")
     run_stage("stage2_finetune", config.epochs, config.learning_rate, config.unfreeze,
-              (averager,) if config.average_last_epochs > 0 else (), progressive=True)
+              (averager,) if config.average_last_epochs > 0 else (), phased=True)
     timing["best_epoch"] = monitor.best_epoch
     timing["best_val_macro_f1"] = round(monitor.best_score, 4)
     if averager.count:
@@ -566,6 +631,7 @@ def train(config: TrainConfig) -> Path:
 
     check_image_size(config.size, feature_pyramid=config.seg_head)  # before any data is loaded
     check_progressive_resizing(config)
+    parse_freeze_schedule(config)
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
     if config.mixup > 0 and config.cutmix > 0:
