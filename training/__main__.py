@@ -52,7 +52,7 @@ _HELP = {
     "freeze_schedule": ("progressive freezing, EPOCH:BLOCKS[,EPOCH:BLOCKS...] (e.g. 9:3,13:2): from fine-tune epoch "
                         "EPOCH on only the top BLOCKS of DenseNet's 4 dense blocks train; the layers below, stem "
                         "included, keep their weights and run BatchNorm in inference mode, and need no backward "
-                        "pass (a step with the top 3 / top 2 blocks trainable took 0.65x / 0.45x the time of a full "
+                        "pass (a step with the top 3 / top 2 blocks trainable took 0.63x / 0.42x the time of a full "
                         "one on a 2-core CPU); empty disables"),
     "offset_classes": ("comma-separated classes whose logit gets an offset <= 0 fitted with a second temperature on "
                        "validation NLL and appended to the exported graph, to undo the over-prediction that class "
