@@ -512,11 +512,12 @@ class FineTunePhase:
 def fine_tune_phases(config: TrainConfig) -> list[FineTunePhase]:
     """The fine-tune stage cut where progressive resizing changes the input size or the freeze schedule freezes
     more of the backbone; one phase when neither is asked for."""
+    schedule = parse_freeze_schedule(config)
 
     def plan(epoch: int) -> tuple[int, str]:
         small = config.progressive_epochs > 0 and epoch <= config.progressive_epochs
         unfreeze = config.unfreeze
-        for first, blocks in parse_freeze_schedule(config):
+        for first, blocks in schedule:
             if epoch >= first:
                 unfreeze = str(blocks)
         return (config.progressive_size if small else config.image_size), unfreeze
