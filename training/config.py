@@ -11,6 +11,20 @@ class ConfigError(ValueError):
     """A combination of training options that cannot run; the message names the flags."""
 
 
+def freeze_steps(schedule: str) -> list[tuple[int, int]]:
+    """The syntax of ``--freeze-schedule``: ``"9:3,13:2"`` as ``[(9, 3), (13, 2)]``, ``""`` as ``[]``."""
+    if not schedule.strip():
+        return []
+    usage = f"--freeze-schedule wants EPOCH:BLOCKS[,EPOCH:BLOCKS...] (e.g. 9:3,13:2), got {schedule!r}"
+    try:
+        steps = [tuple(int(part) for part in item.split(":")) for item in schedule.split(",")]
+    except ValueError:
+        raise ConfigError(usage) from None
+    if any(len(step) != 2 for step in steps):
+        raise ConfigError(usage)
+    return steps  # type: ignore[return-value]
+
+
 @dataclass
 class TrainConfig:
     """Every knob of a training run. ``python -m training train --help`` documents each as a flag."""

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from training.config import freeze_steps
+
 
 def _row(run_dir: Path) -> str:
     config = json.loads((run_dir / "config.json").read_text())
@@ -31,7 +33,7 @@ def _row(run_dir: Path) -> str:
     recipe += f", cutmix {config['cutmix']}" if config.get("cutmix") else ""
     if config.get("progressive_epochs"):
         recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"
-    for epoch, blocks in (step.split(":") for step in config.get("freeze_schedule", "").split(",") if ":" in step):
+    for epoch, blocks in freeze_steps(config.get("freeze_schedule", "")):
         recipe += f", top {blocks} blocks only from epoch {epoch}"
     if not config.get("class_weights", True):
         recipe += ", no class weights"

@@ -18,7 +18,7 @@ from desktop_app.core.preprocessing import preprocess
 from training import data as data_module
 from training import precision
 from training import split as split_module
-from training.config import ConfigError, TrainConfig
+from training.config import ConfigError, TrainConfig, freeze_steps
 from training.fast_kernels import fast_training_kernels
 from training.model import ClassifierModels, ImageSizeError, ModelSpec, check_image_size
 
@@ -475,15 +475,9 @@ def check_progressive_resizing(config: TrainConfig) -> None:
 def parse_freeze_schedule(config: TrainConfig) -> list[tuple[int, int]]:
     """``--freeze-schedule "9:3,13:2"`` as ``[(9, 3), (13, 2)]``: from fine-tune epoch 9 on only the top 3 dense
     blocks train, from epoch 13 on the top 2. Refuses, before any data is loaded, a plan that cannot run."""
-    if not config.freeze_schedule.strip():
+    steps = freeze_steps(config.freeze_schedule)
+    if not steps:
         return []
-    usage = f"--freeze-schedule wants EPOCH:BLOCKS[,EPOCH:BLOCKS...] (e.g. 9:3,13:2), got {config.freeze_schedule!r}"
-    try:
-        steps = [tuple(int(part) for part in item.split(":")) for item in config.freeze_schedule.split(",")]
-    except ValueError:
-        raise ConfigError(usage) from None
-    if any(len(step) != 2 for step in steps):
-        raise ConfigError(usage)
     if config.unfreeze == "none":
         raise ConfigError("--freeze-schedule needs a trainable backbone (--unfreeze all or 1..4), not --unfreeze none")
     trainable_blocks = 4 if config.unfreeze == "all" else int(config.unfreeze)
@@ -496,7 +490,7 @@ def parse_freeze_schedule(config: TrainConfig) -> list[tuple[int, int]]:
             raise ConfigError(f"--freeze-schedule: each step must train fewer of the top dense blocks than before "
                               f"(1..{previous_blocks - 1}), got {blocks} from epoch {epoch}")
         previous_epoch, previous_blocks = epoch, blocks
-    return steps  # type: ignore[return-value]
+    return steps
 
 
 @dataclass(frozen=True)
