@@ -98,3 +98,32 @@ def make_tiny_model(
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     return path
+
+
+def add_dark_lesion_output(source: Path, path: Path) -> Path:
+    """Copy of the tiny model ``source`` plus a ``lesion_mask`` output [N, h, w, 1] marking dark regions (grey < 0.1)."""
+    model = onnx.load(str(source))
+    graph = model.graph
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.array(0.1, dtype=np.float32), "ls_level"),
+            numpy_helper.from_array(np.array(60.0, dtype=np.float32), "ls_gain"),
+        ]
+    )
+    graph.node.extend(
+        [
+            helper.make_node("ReduceMean", ["pooled"], ["ls_grey"], axes=[1], keepdims=1),  # [N, 1, h, w], 0..1
+            helper.make_node("Sub", ["ls_level", "ls_grey"], ["ls_dark"]),
+            helper.make_node("Mul", ["ls_dark", "ls_gain"], ["ls_logit"]),
+            helper.make_node("Sigmoid", ["ls_logit"], ["ls_prob"]),
+            helper.make_node("Transpose", ["ls_prob"], [contract.OUTPUT_LESION_MASK], perm=[0, 2, 3, 1]),
+        ]
+    )
+    cam_shape = next(output for output in graph.output if output.name == contract.OUTPUT_CAM).type.tensor_type.shape
+    h, w = (dim.dim_value for dim in cam_shape.dim[1:3])
+    graph.output.append(helper.make_tensor_value_info(contract.OUTPUT_LESION_MASK, TensorProto.FLOAT, ["N", h, w, 1]))
+    onnx.checker.check_model(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path

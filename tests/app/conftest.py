@@ -14,7 +14,7 @@ from desktop_app.__main__ import synthetic_image
 from desktop_app.core import contract
 from desktop_app.core.inference import ModelSession
 from desktop_app.core.ood import fit_ood_statistics
-from tests.tiny_model import make_tiny_model
+from tests.tiny_model import add_dark_lesion_output, make_tiny_model
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -57,35 +57,7 @@ def ood_model(models_dir: Path, tiny_model: Path) -> Path:
 @pytest.fixture(scope="session")
 def lesion_model(models_dir: Path, tiny_model: Path) -> Path:
     """Tiny model plus a ``lesion_mask`` output [N, h, w, 1] that marks dark regions (like the synthetic oval)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    model = onnx.load(str(tiny_model))
-    graph = model.graph
-    graph.initializer.extend(
-        [
-            numpy_helper.from_array(np.array(0.1, dtype=np.float32), "ls_level"),
-            numpy_helper.from_array(np.array(60.0, dtype=np.float32), "ls_gain"),
-        ]
-    )
-    graph.node.extend(
-        [
-            helper.make_node(
-                "ReduceMean", ["pooled"], ["ls_grey"], axes=[1], keepdims=1
-            ),  # [N, 1, h, w], 0..1
-            helper.make_node("Sub", ["ls_level", "ls_grey"], ["ls_dark"]),
-            helper.make_node("Mul", ["ls_dark", "ls_gain"], ["ls_logit"]),
-            helper.make_node("Sigmoid", ["ls_logit"], ["ls_prob"]),
-            helper.make_node("Transpose", ["ls_prob"], [contract.OUTPUT_LESION_MASK], perm=[0, 2, 3, 1]),
-        ]
-    )
-    graph.output.append(
-        helper.make_tensor_value_info(contract.OUTPUT_LESION_MASK, TensorProto.FLOAT, ["N", 8, 8, 1])
-    )
-    onnx.checker.check_model(model)
-    path = models_dir / "tiny_lesion.onnx"
-    onnx.save(model, str(path))
-    return path
+    return add_dark_lesion_output(tiny_model, models_dir / "tiny_lesion.onnx")
 
 
 def write_images(
