@@ -55,6 +55,7 @@ class TrainConfig:
     class_weights: bool = True
     class_weight_power: float = 1.0  # class weights = balanced ** power: 1 balanced, 0.5 square root, 0 equal
     augment: float = 1.0  # augmentation strength multiplier (0 disables)
+    ultrasound_augment: float = 0.0  # strength of scanner-like changes: resolution, depth gain, speckle; 0 disables
     mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables
     cutmix: float = 0.0  # CutMix Beta(a, a) parameter; 0 disables (an alternative to mixup)
     seg_head: bool = False  # auxiliary lesion-mask supervision

@@ -30,6 +30,7 @@ def _row(run_dir: Path) -> str:
     recipe += ", bf16" if config.get("mixed_precision") else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
+    recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""
     recipe += f", cutmix {config['cutmix']}" if config.get("cutmix") else ""
     if config.get("progressive_epochs"):
         recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"

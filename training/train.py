@@ -176,6 +176,58 @@ def _photometric(images: tf.Tensor, strength: float) -> tf.Tensor:
     return 255.0 * tf.pow(images / 255.0, gamma)
 
 
+def resolution_jitter(images: tf.Tensor, strength: float) -> tf.Tensor:
+    """Half the images (at random) lose detail as on a coarser scanner: down- then up-sampled, bilinear.
+
+    One scale per batch, drawn from [1 - 0.5 * strength, 1] (at most halving the resolution).
+    """
+    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
+    scale = tf.random.uniform([], 1.0 - 0.5 * min(strength, 1.0), 1.0)
+    small = tf.cast(tf.math.ceil(scale * tf.cast(tf.stack([height, width]), tf.float32)), tf.int32)
+    coarse = tf.image.resize(tf.image.resize(images, small, method="bilinear", antialias=True),
+                             tf.stack([height, width]), method="bilinear")
+    chosen = tf.random.uniform([batch, 1, 1, 1]) < 0.5
+    return tf.where(chosen, coarse, images)
+
+
+def depth_gain(images: tf.Tensor, slope: tf.Tensor) -> tf.Tensor:
+    """Time-gain compensation set differently: rows scaled by ``exp(slope * (depth - 0.5))``, depth 0 (top) to 1.
+
+    ``slope`` has one value per image (shape [batch]); positive brightens the deep rows and darkens the shallow ones.
+    """
+    height = tf.shape(images)[1]
+    depth = tf.linspace(0.0, 1.0, height) - 0.5
+    gain = tf.exp(tf.reshape(slope, [-1, 1, 1, 1]) * tf.reshape(depth, [1, -1, 1, 1]))
+    return images * gain
+
+
+def speckle(images: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
+    """Multiplicative, spatially correlated noise: ``image * (1 + sigma * n)``, n drawn at half resolution.
+
+    ``sigma`` has one value per image (shape [batch]). Black stays black (the area outside the scan sector), and
+    one noise field is shared by the colour channels, so grey images stay grey.
+    """
+    shape = tf.shape(images)
+    coarse = tf.random.normal(tf.stack([shape[0], (shape[1] + 1) // 2, (shape[2] + 1) // 2, 1]))
+    noise = tf.image.resize(coarse, shape[1:3], method="bilinear")
+    return images * (1.0 + tf.reshape(sigma, [-1, 1, 1, 1]) * noise)
+
+
+def ultrasound_augment(images: tf.Tensor, strength: float) -> tf.Tensor:
+    """Changes one scanner or setting makes to the same anatomy (values 0..255 in and out; masks unaffected).
+
+    Resolution (half the images down to ``1 - 0.5 * strength`` of their size and back), depth gain (slope up to
+    ``±0.5 * strength``, i.e. up to ±25 % at the top and bottom rows) and speckle (sigma up to ``0.2 * strength``).
+    """
+    if strength <= 0:
+        return images
+    batch = tf.shape(images)[0]
+    images = resolution_jitter(images, strength)
+    images = depth_gain(images, tf.random.uniform([batch], -0.5 * strength, 0.5 * strength))
+    images = speckle(images, tf.random.uniform([batch], 0.0, 0.2 * strength))
+    return tf.clip_by_value(images, 0.0, 255.0)
+
+
 def mixup_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
                 ) -> tuple[tf.Tensor, dict, dict]:
     """Blends every example with a random partner from its batch: images, one-hot labels, masks and sample weights.
@@ -268,6 +320,7 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
             stacked = augmenter(tf.concat([images, masks], axis=-1), training=True)
             images = _photometric(stacked[..., :3], config.augment)
             masks = stacked[..., 3:]
+        images = ultrasound_augment(images, config.ultrasound_augment)
         if size != config.image_size:
             images = tf.image.resize(images, (size, size), method="bilinear", antialias=True)
         targets = {"logits": tf.one_hot(labels, num_classes)}

@@ -23,7 +23,8 @@ def _run_folder(root: Path, metrics_extra: dict, **config: object) -> Path:
 
 def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys) -> None:
     offsets = {"class_offsets": {"offsets": {"benign": 0.0, "malignant": 0.0, "normal": -0.4515}}}
-    run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2, cutmix=1.0, freeze_schedule="9:3,13:2")
+    run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2, cutmix=1.0, freeze_schedule="9:3,13:2",
+                      ultrasound_augment=1.0)
     assert main([str(run)]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
     assert header == HEADER.splitlines()[0]
@@ -31,7 +32,7 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
     assert "class weights balanced^0.5" in row
     assert "class offsets normal -0.45" in row
     assert "benign" not in row  # zero offsets are not listed
-    assert "mixup 0.2" in row and "cutmix 1.0" in row
+    assert "mixup 0.2" in row and "cutmix 1.0" in row and "ultrasound aug 1.0" in row
     assert "top 3 blocks only from epoch 9, top 2 blocks only from epoch 13" in row
     assert "| 0.750 | 0.700 | 0.500 | 0.200 → 0.100 | 0.750 / 0.80 |" in row
 
