@@ -29,8 +29,20 @@ if str(ROOT) not in sys.path:
 
 from bench.common import random_training_batch, write_result
 
-#: Ops that the profiler reports around other ops (executor scheduling), not computing themselves.
-WRAPPER_EVENTS = frozenset({"Process", "ParallelFor"})
+#: Events that the profiler reports around other ops (executor scheduling and bookkeeping), not computing themselves.
+WRAPPER_EVENTS = frozenset({"Process", "ParallelFor", "StartRegion", "StopRegion", "Record", "MemoryAllocation",
+                            "ExecutorDoneCallback"})
+
+
+def op_type_of(event_name: str) -> str:
+    """The op type of a profiler event ``scope/name:OpType``; oneDNN's rewrite of an op, which it makes on some CPUs
+    (``_MklMatMul`` on AVX-512, ``_MklNativeFusedConv2D``), counts as the op it replaces (``MatMul``,
+    ``_FusedConv2D``)."""
+    op_type = event_name.rsplit(":", 1)[-1]
+    if not op_type.startswith("_Mkl"):
+        return op_type
+    op_type = op_type.removeprefix("_Mkl").removeprefix("Native")
+    return "_" + op_type if op_type.startswith("Fused") else op_type
 
 
 def op_times_ms(xplane_file: Path) -> dict[str, float]:
@@ -46,7 +58,7 @@ def op_times_ms(xplane_file: Path) -> dict[str, float]:
             if not line.name.startswith("tf_Compute"):
                 continue
             for event in line.events:
-                op_type = names.get(event.metadata_id, "").rsplit(":", 1)[-1]
+                op_type = op_type_of(names.get(event.metadata_id, ""))
                 if op_type and op_type not in WRAPPER_EVENTS:
                     totals[op_type] += event.duration_ps / 1e9
     return dict(totals)
