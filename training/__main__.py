@@ -80,9 +80,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, type=kind, default=default, help=help_text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, every subcommand included (no TensorFlow imported)."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     train_parser = commands.add_parser("train", help="train DenseNet121 and export runs/NAME/model.onnx")
@@ -117,7 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     card_parser.add_argument("--command", required=True, dest="reproduce", help="the command that reproduces it")
     card_parser.add_argument("--notes", default="", help="markdown appended under 'Notes'")
     card_parser.add_argument("--out", required=True, type=Path)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
 
     from training.data import DatasetError
 

@@ -673,17 +673,22 @@ def start_run(config: TrainConfig) -> tuple[Path, float, PreparedData]:
     return run_dir, started, prepare_data(config, run_dir)
 
 
-def train(config: TrainConfig) -> Path:
-    """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
-    from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
-
-    check_image_size(config.size, feature_pyramid=config.seg_head)  # before any data is loaded
+def check_config(config: TrainConfig) -> None:
+    """Refuse a training plan that cannot run, before any data is loaded (ConfigError / ImageSizeError)."""
+    check_image_size(config.size, feature_pyramid=config.seg_head)
     check_progressive_resizing(config)
     parse_freeze_schedule(config)
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
     if config.mixup > 0 and config.cutmix > 0:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
+
+
+def train(config: TrainConfig) -> Path:
+    """Run a whole training and return the exported model's path (``<out>/model.onnx``)."""
+    from training.export import finalize  # imports tf2onnx; keep it out of the hot path of `fit`
+
+    check_config(config)
     run_dir, started, prepared = start_run(config)
     (run_dir / "data_counts.json").write_text(json.dumps(prepared.counts, indent=2) + "\n")
     spec = model_spec(config, len(prepared.classes))
