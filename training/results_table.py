@@ -25,7 +25,9 @@ def _row(run_dir: Path) -> str:
         timing = json.loads(meta.get("training", "{}")).get("timing", {})
     weights = config["weights"] if config["weights"] in ("none", "imagenet") else f"file:{Path(config['weights']).stem}"
     recipe = (f"weights={weights}, seg={'yes' if config['seg_head'] else 'no'}, tta={'yes' if config['flip_tta'] else 'no'}"
-              f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}, lr={config['learning_rate']}"
+              f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}"
+              + "".join(f" minus {device}" for device in config.get("hold_out_device", []))
+              + f", lr={config['learning_rate']}"
               f", frozen={config['frozen_epochs']}")
     recipe += ", bf16" if config.get("mixed_precision") else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
