@@ -21,7 +21,8 @@ from training.config import ConfigError, TrainConfig
 from training.train import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPES = sorted((ROOT / "training" / "recipes").glob("*.sh"))
+RECIPE_DIR = ROOT / "training" / "recipes"
+RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh") if s.name not in ("common.sh", "eval.sh"))
 
 
 def recorded_commands(script: Path, tmp_path: Path, *args: str) -> list[list[str]]:
@@ -44,12 +45,11 @@ def config_of(argv: list[str]) -> TrainConfig:
 
 
 def test_there_are_recipes_with_training_commands(tmp_path: Path) -> None:
-    trains = [call for script in RECIPES if script.name != "eval.sh"
-              for call in recorded_commands(script, tmp_path / script.stem)]
+    trains = [call for script in RUN_SCRIPTS for call in recorded_commands(script, tmp_path / script.stem)]
     assert trains and all(call[:3] == ["-m", "training", "train"] for call in trains)
 
 
-@pytest.mark.parametrize("script", [s for s in RECIPES if s.name != "eval.sh"], ids=lambda s: s.name)
+@pytest.mark.parametrize("script", RUN_SCRIPTS, ids=lambda s: s.name)
 def test_recipe_train_commands_parse_and_pass_the_up_front_checks(script: Path, tmp_path: Path) -> None:
     calls = recorded_commands(script, tmp_path)
     assert calls, f"{script.name} ran no command"
@@ -61,7 +61,7 @@ def test_recipe_train_commands_parse_and_pass_the_up_front_checks(script: Path, 
 
 
 def test_eval_script_calls_existing_tools(tmp_path: Path) -> None:
-    calls = recorded_commands(ROOT / "training" / "recipes" / "eval.sh", tmp_path, "some_run")
+    calls = recorded_commands(RECIPE_DIR / "eval.sh", tmp_path, "some_run")
     assert len(calls) >= 4
     for call in calls:
         if call[0] == "-m":

@@ -4,9 +4,7 @@
 #   bash training/recipes/eval.sh RUN [BUSBRA_SPLIT]
 # RUN is the folder name under runs/; BUSBRA_SPLIT defaults to the split of record (a leave-one-scanner-out run
 # passes its own runs/RUN/split_busbra.csv to score every image of the held-out scanner as well).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PY:-.venv/bin/python}
+source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval.sh RUN [BUSBRA_SPLIT]}
 busbra_split=${2:-training/splits/busbra_seed0.csv}
 model=runs/$run/model.onnx

@@ -1,0 +1,19 @@
+# Sourced by the run scripts here: the shipped recipe's flags (r5, assets/MODEL_CARD.md) stated once, and the
+# wrapper that runs `python -m training train` from the repository root with start and end times in the log.
+# PY picks the interpreter (default: the dev environment's).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+PY=${PY:-.venv/bin/python}
+# Joint BUSI + BUS-BRA training from random init with the lesion-mask head, flip TTA and bfloat16, no early stop.
+R5_FLAGS=(--data ../shared/data/busi --masks ../shared/data/busi_masks --groups ../shared/data/busi/DUPLICATES.tsv
+  --extra-data ../shared/data/busbra --weights none --frozen-epochs 0 --learning-rate 1e-3 --weight-decay 0.01
+  --batch-size 16 --seg-head --flip-tta --mixed-precision --seed 0 --patience 0)
+
+# train_run OUT FLAG...: train into runs/OUT with the shipped recipe's flags and the given ones.
+train_run() {
+  local out=$1
+  shift
+  echo "start $(date -u +%FT%TZ)"
+  "$PY" -m training train "${R5_FLAGS[@]}" "$@" --out "runs/$out"
+  echo "end $(date -u +%FT%TZ)"
+}
