@@ -55,6 +55,13 @@ def held_out(data: Path, split_csv: Path | None, subset: str) -> list[tuple[Path
     return pairs
 
 
+def devices_of(data: Path) -> dict[Path, str]:
+    """Image path -> device, from the data set's MANIFEST.tsv."""
+    from training.data import discover_busbra
+
+    return {sample.path: sample.device or "unknown" for sample in discover_busbra(data).samples}
+
+
 def evaluate(model: Path, pairs: list[tuple[Path, str]]) -> tuple[dict, np.ndarray, tuple[str, ...]]:
     from training.report import compute_metrics
 

@@ -1,12 +1,13 @@
 """Two models on the same held-out images: each one's metrics, and whether their difference is more than noise.
 
     python bench/paired_models.py --old assets/model.onnx --new runs/<run>/model.onnx \
-        --data ../shared/data/busi --split training/splits/busi_seed0.csv [--subset test] [--name NAME]
+        --data ../shared/data/busi --split training/splits/busi_seed0.csv [--subset test] [--device TEXT] [--name NAME]
 
 Both models classify the same images through the app's path (as in ``bench/compare_models.py``). Besides accuracy,
-macro-F1, malignant recall, macro ROC-AUC, ECE, NLL and Brier score of each, it reports the images only one of them gets right and the
-exact two-sided McNemar p-value on those discordant pairs: on 96 test images a few points of accuracy is usually
-noise, and this says how likely. Writes ``bench/out/<name>.json`` (default ``paired_models``).
+macro-F1, malignant recall, macro ROC-AUC, ECE, NLL and Brier score of each, it reports the images only one of them
+gets right and the exact two-sided McNemar p-value on those discordant pairs: on 96 test images a few points of
+accuracy is usually noise, and this says how likely. ``--device`` keeps one scanner's images of a BUS-BRA-style set
+(its MANIFEST.tsv names the scanner). Writes ``bench/out/<name>.json`` (default ``paired_models``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import add_held_out_arguments, evaluate_both, held_out
+from bench.compare_models import add_held_out_arguments, devices_of, evaluate_both, held_out
 
 
 def mcnemar_exact_p(only_old_right: int, only_new_right: int) -> float:
@@ -56,9 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--old", type=Path, required=True, help="the model in use")
     parser.add_argument("--new", type=Path, required=True, help="the candidate")
     add_held_out_arguments(parser, result_name="paired_models")
+    parser.add_argument("--device", help="only the images whose scanner in --data's MANIFEST.tsv contains this text "
+                        "(case-insensitive; BUS-BRA), e.g. Toshiba")
     args = parser.parse_args(argv)
 
     pairs = held_out(args.data, args.split, args.subset)
+    if args.device:
+        device_of = devices_of(args.data)
+        pairs = [(path, label) for path, label in pairs if args.device.lower() in device_of.get(path, "").lower()]
+        if not pairs:
+            raise SystemExit(f"no {args.subset} images from a device matching {args.device!r}")
     (old, p_old), (new, p_new), labels = evaluate_both(args.old, args.new, pairs)
     truth = np.array([labels.index(label) for _, label in pairs])
     old_right, new_right = p_old.argmax(1) == truth, p_new.argmax(1) == truth
@@ -68,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "data": str(args.data),
         "subset": args.subset if args.split else "all images under --data",
         "split": str(args.split) if args.split else None,
+        "device": args.device,
         "old": {"model": str(args.old), **summary(old, labels)},
         "new": {"model": str(args.new), **summary(new, labels)},
         "only_old_right": only_old,

@@ -23,16 +23,9 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import add_held_out_arguments, evaluate, held_out
+from bench.compare_models import add_held_out_arguments, devices_of, evaluate, held_out
 from bench.ensemble_models import member_name
 from bench.paired_models import summary
-
-
-def devices_of(data: Path) -> dict[Path, str]:
-    """Image path -> device, from the data set's MANIFEST.tsv."""
-    from training.data import discover_busbra
-
-    return {sample.path: sample.device or "unknown" for sample in discover_busbra(data).samples}
 
 
 def per_device_rows(probabilities: np.ndarray, truth: np.ndarray, devices: list[str], labels: tuple[str, ...]

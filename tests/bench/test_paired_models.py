@@ -57,3 +57,30 @@ def test_paired_run_counts_the_images_only_one_model_gets_right(tmp_path: Path, 
     assert result["new"]["accuracy"] == pytest.approx(right["new"].mean())
     assert result["mcnemar_exact_p"] == pytest.approx(
         paired_models.mcnemar_exact_p(result["only_old_right"], result["only_new_right"]), abs=1e-4)
+
+
+def test_device_keeps_one_scanners_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    data = tmp_path / "busbra"
+    lines = ["relative_path\tclass\tpatient\tdevice"]
+    for index in range(8):
+        label = ("benign", "malignant")[index % 2]
+        (data / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"bus_{index}.png")
+        lines.append(f"{label}/bus_{index}.png\t{label}\t{index}\t{'Toshiba Aplio' if index < 3 else 'GE Logiq 5'}")
+    (data / "MANIFEST.tsv").write_text("\n".join(lines) + "\n")
+    old = make_tiny_model(tmp_path / "old.onnx", seed=1)
+    new = make_tiny_model(tmp_path / "new.onnx", seed=2)
+    monkeypatch.setattr(paired_models, "write_result", lambda name, result: tmp_path / f"{name}.json")
+    base = ["--old", str(old), "--new", str(new), "--data", str(data)]
+
+    assert paired_models.main([*base, "--device", "toshiba"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed[printed.index("{"):])
+    assert result["images"] == 3 and result["device"] == "toshiba"
+    assert paired_models.main(base) == 0
+    printed = capsys.readouterr().out
+    assert json.loads(printed[printed.index("{"):])["images"] == 8
+    with pytest.raises(SystemExit, match="Siemens"):
+        paired_models.main([*base, "--device", "Siemens"])
