@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from bench import paired_models
+from tests.bench.busbra_like import make_busbra_like
 from tests.tiny_model import make_tiny_model
 
 
@@ -61,15 +62,7 @@ def test_paired_run_counts_the_images_only_one_model_gets_right(tmp_path: Path, 
 
 def test_device_keeps_one_scanners_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    rng = np.random.default_rng(1)
-    data = tmp_path / "busbra"
-    lines = ["relative_path\tclass\tpatient\tdevice"]
-    for index in range(8):
-        label = ("benign", "malignant")[index % 2]
-        (data / label).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"bus_{index}.png")
-        lines.append(f"{label}/bus_{index}.png\t{label}\t{index}\t{'Toshiba Aplio' if index < 3 else 'GE Logiq 5'}")
-    (data / "MANIFEST.tsv").write_text("\n".join(lines) + "\n")
+    data = make_busbra_like(tmp_path / "busbra", ["Toshiba Aplio"] * 3 + ["GE Logiq 5"] * 5, seed=1)
     old = make_tiny_model(tmp_path / "old.onnx", seed=1)
     new = make_tiny_model(tmp_path / "new.onnx", seed=2)
     monkeypatch.setattr(paired_models, "write_result", lambda name, result: tmp_path / f"{name}.json")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from bench import per_device
+from tests.bench.busbra_like import make_busbra_like
 
 LABELS = ("benign", "malignant", "normal")
 
@@ -25,15 +25,7 @@ def test_rows_group_images_by_device_then_all() -> None:
 def test_run_reads_devices_from_the_manifest(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.tiny_model import make_tiny_model
 
-    rng = np.random.default_rng(0)
-    data = tmp_path / "busbra"
-    lines = ["relative_path\tclass\tpatient\tdevice"]
-    for index in range(6):
-        label = ("benign", "malignant")[index % 2]
-        (data / label).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"bus_{index}.png")
-        lines.append(f"{label}/bus_{index}.png\t{label}\t{index}\t{'Toshiba' if index < 2 else 'GE Logiq'}")
-    (data / "MANIFEST.tsv").write_text("\n".join(lines) + "\n")
+    data = make_busbra_like(tmp_path / "busbra", ["Toshiba"] * 2 + ["GE Logiq"] * 4)
     model = make_tiny_model(tmp_path / "one" / "model.onnx", seed=1)
     written = {}
     monkeypatch.setattr(per_device, "write_result", lambda name, result: written.setdefault(name, result))
