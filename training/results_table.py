@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from training.config import freeze_steps
+from training.config import TrainConfig, freeze_steps
 
 
 def _row(run_dir: Path) -> str:
@@ -30,6 +30,8 @@ def _row(run_dir: Path) -> str:
               + f", lr={config['learning_rate']}"
               f", frozen={config['frozen_epochs']}")
     recipe += ", bf16" if config.get("mixed_precision") else ""
+    split_seed = TrainConfig.load(run_dir / "config.json").data_split_seed
+    recipe += f", split seed {split_seed}" if split_seed else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""
