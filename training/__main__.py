@@ -22,6 +22,10 @@ _HELP = {
     "seed": "seed of weight initialisation, augmentation and shuffling (and of the split, unless --split-seed)",
     "split_seed": ("seed of the BUSI and extra-data splits when it should differ from --seed (same split, another "
                    "initialisation: seed-to-seed variance); -1 = --seed"),
+    "split_order": ("how the group-aware split places each class's groups: size = largest first (the split of "
+                    "record; training takes the largest groups, so validation and test hold the smallest: in BUSI "
+                    "only images without a near-duplicate) or shuffled = in random order (any group can be held "
+                    "out)"),
     "weights": "backbone start: imagenet (Keras download, md5-checked), none (random init) or a weights FILE",
     "train_batchnorm": ("with --weights FILE: BatchNorm layers keep learning batch statistics (for the project's "
                         "own pretraining) instead of running frozen in inference mode (for ImageNet weights)"),

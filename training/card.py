@@ -29,6 +29,12 @@ def _num(value: object, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}" if isinstance(value, (int, float)) else "n/a"
 
 
+def _split_order_note(split: dict) -> str:
+    """How the split placed its groups, where it is not the split of record's largest-first order."""
+    order = split.get("order", "size")
+    return "" if order == "size" else f" ({order} group order: any group can be held out)"
+
+
 def _why_these_weights(weights: str, origin: str) -> str:
     """One sentence on why the backbone started where it did (``weights``: the recipe's --weights value)."""
     if weights == "imagenet":
@@ -88,8 +94,8 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         f"- data: {training.get('data', {}).get('root', '')} ({', '.join(f'{k} {v}' for k, v in counts.get('total', {}).items())})"
         + (f"; extra training data: {', '.join(training['data']['extra_data'])}"
            if training.get("data", {}).get("extra_data") else ""),
-        (f"- split: {training.get('split', {}).get('method', '')}; seed {training.get('split', {}).get('seed')}; "
-        f"{counts.get('groups', '?')} groups; groups file: {training.get('split', {}).get('groups_file')}"),
+        (f"- split: {training.get('split', {}).get('method', '')}; seed {training.get('split', {}).get('seed')}"
+        f"{_split_order_note(training.get('split', {}))}; {counts.get('groups', '?')} groups; groups file: {training.get('split', {}).get('groups_file')}"),
         "",
         _table(["split", *labels], split_rows) if split_rows else "",
         "",

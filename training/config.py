@@ -40,6 +40,7 @@ class TrainConfig:
     train_batchnorm: bool = False  # with pretrained weights: BatchNorm keeps learning instead of inference mode
     seed: int = 0
     split_seed: int = -1  # seed of the data split; -1: the same as seed
+    split_order: str = "size"  # how the split places groups: size (largest first) | shuffled (training/split.py)
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     batch_size: int = 16

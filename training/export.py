@@ -163,7 +163,7 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
         "data": {"root": Path(config.data).name, "counts": prepared.counts, "extra_data":
                  [Path(p).name for p in config.extra_data]},
         "split": {"method": "group-aware (near-duplicate groups kept together), stratified by class",
-                  "seed": config.data_split_seed, "fractions": {"val": config.val_fraction, "test": config.test_fraction},
+                  "seed": config.data_split_seed, "order": config.split_order, "fractions": {"val": config.val_fraction, "test": config.test_fraction},
                   "groups_file": Path(config.groups).name if config.groups else None},
         "weights_origin": weights_origin(config.weights),
         "recipe": json.loads(config.to_json()) | {"data": Path(config.data).name, "out": Path(config.out).name},

@@ -30,8 +30,9 @@ def _row(run_dir: Path) -> str:
               + f", lr={config['learning_rate']}"
               f", frozen={config['frozen_epochs']}")
     recipe += ", bf16" if config.get("mixed_precision") else ""
-    split_seed = TrainConfig.load(run_dir / "config.json").data_split_seed
-    recipe += f", split seed {split_seed}" if split_seed else ""
+    run_config = TrainConfig.load(run_dir / "config.json")
+    recipe += f", split seed {run_config.data_split_seed}" if run_config.data_split_seed else ""
+    recipe += f", {run_config.split_order} split order" if run_config.split_order != "size" else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""

@@ -39,6 +39,11 @@ from training.data import Dataset, DatasetError, Sample, discover_dataset
 SPLITS = ("train", "val", "test")
 #: Columns of split.csv.
 SPLIT_CSV_COLUMNS = ("path", "label", "group", "split")
+#: How :func:`make_split` visits a class's groups. "size": largest first (the split of record), so training takes
+#: the largest groups and validation and test are filled with the smallest: in BUSI only images without a
+#: near-duplicate, in BUS-BRA three times the single-image patients' share. "shuffled": in random order, so any
+#: group can be held out.
+SPLIT_ORDERS = ("size", "shuffled")
 
 #: Side of the grey thumbnail the perceptual hash is computed on, and of the hash's low-frequency block.
 _HASH_THUMBNAIL = 32
@@ -665,17 +670,20 @@ def _group_label(labels: Iterable[str], class_order: Sequence[str]) -> str:
 
 
 def make_split(
-    dataset: Dataset, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0
+    dataset: Dataset, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0, order: str = "size"
 ) -> dict[Path, str]:
     """Assign every sample to 'train', 'val' or 'test', keeping each group whole.
 
     Stratified by class (a group counts for its majority label): within each class, groups are shuffled with
     ``seed``, one group is first given to each split (smallest fraction first) when the class has enough groups, then
-    the rest, largest first, go to the split furthest below its target share of that class's images. Samples with
-    an empty group are treated as groups of their own. Deterministic for a given dataset and seed.
+    the rest go, one by one, to the split furthest below its target share of that class's images: largest first
+    with ``order="size"``, in the shuffled order with ``order="shuffled"`` (see :data:`SPLIT_ORDERS`). Samples with
+    an empty group are treated as groups of their own. Deterministic for a given dataset, seed and order.
     """
     if len(fractions) != len(SPLITS) or any(fraction < 0 for fraction in fractions) or sum(fractions) <= 0:
         raise ValueError(f"fractions must be {len(SPLITS)} non-negative numbers, got {tuple(fractions)}")
+    if order not in SPLIT_ORDERS:
+        raise ValueError(f"split order must be one of {', '.join(SPLIT_ORDERS)}, got {order!r}")
     total_fraction = float(sum(fractions))
     shares = [fraction / total_fraction for fraction in fractions]
     members: dict[str, list[int]] = defaultdict(list)
@@ -701,7 +709,8 @@ def make_split(
                 assignment[group] = split
                 filled[split] += len(members[group])
                 remaining.remove(group)
-        remaining.sort(key=lambda group: -len(members[group]))  # stable: shuffled order among equal sizes
+        if order == "size":
+            remaining.sort(key=lambda group: -len(members[group]))  # stable: shuffled order among equal sizes
         for group in remaining:
             deficits = [shares[split] * class_total - filled[split] for split in active]
             split = active[int(np.argmax(deficits))]
@@ -823,6 +832,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--groups", help="precomputed groups file (path,group CSV/TSV or DUPLICATES.tsv)")
     parser.add_argument("--out", help="write split.csv here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--order", choices=SPLIT_ORDERS, default=SPLIT_ORDERS[0],
+                        help="how groups are placed: size = largest first (the split of record), shuffled = random")
     parser.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD)
     parser.add_argument("--json", help="write the check result as JSON here")
     args = parser.parse_args(argv)
@@ -841,7 +852,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"grouping: {elapsed:.1f} s; {len(sizes)} groups, {len(multi)} with 2+ images "
         f"({sum(multi)} images); largest group sizes {sorted(sizes.values(), reverse=True)[:8]}"
     )
-    split = make_split(grouped, seed=args.seed)
+    split = make_split(grouped, seed=args.seed, order=args.order)
     for name, counts in split_summary(grouped, split).items():
         print(f"  {name:5s} {sum(counts.values()):4d}  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
     if args.out:

@@ -3,9 +3,10 @@
 ``python -m training.split_spread assets/model.onnx runs/r34_r5_recipe_split1/model.onnx ...``
 
 Each model is read from its own metadata (the contract's ``metrics`` and ``training`` entries): the figures on its own
-held-out split and that split's seed. Nothing is scored again, so the models must come from one recipe trained on
-different split seeds (repeated group-aware hold-out), and two models on one split are refused: their spread would be
-seed-to-seed, not split-to-split.
+held-out split and that split's seed and group order (``--split-order``; models exported before it existed used
+"size"). Nothing is scored again, so the models must come from one recipe trained on different splits (repeated
+group-aware hold-out), and two models on one split are refused: their spread would be seed-to-seed, not
+split-to-split.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class HeldOut:
 
     name: str
     split_seed: int
+    split_order: str  # training/split.py SPLIT_ORDERS
     n_test: int
     n_extra: int
     scores: tuple[float, ...]  # in COLUMNS order; NaN where the model has no extra test set
@@ -61,8 +63,14 @@ def read_held_out(model: Path) -> HeldOut:
         metrics.get("ece", math.nan), extra.get("accuracy", math.nan), extra.get("macro_roc_auc", math.nan),
         _recall(extra, "malignant"),
     )
-    return HeldOut(str(model), int(training["split"]["seed"]), int(metrics["n"]), int(extra.get("n", 0)),
-                   tuple(float(value) for value in scores))
+    split = training["split"]
+    return HeldOut(str(model), int(split["seed"]), str(split.get("order", "size")), int(metrics["n"]),
+                   int(extra.get("n", 0)), tuple(float(value) for value in scores))
+
+
+def _split_name(row: HeldOut) -> str:
+    """"seed 3", or "seed 3, shuffled" for a split other than the split of record's largest-first order."""
+    return f"seed {row.split_seed}" + ("" if row.split_order == "size" else f", {row.split_order}")
 
 
 def mean_and_std(values: list[float]) -> tuple[float, float]:
@@ -78,14 +86,14 @@ def mean_and_std(values: list[float]) -> tuple[float, float]:
 
 def table(rows: list[HeldOut]) -> str:
     """Markdown table: one row per model, then the mean ± std row."""
-    seeds = [row.split_seed for row in rows]
-    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    splits = [_split_name(row) for row in rows]
+    repeated = sorted({split for split in splits if splits.count(split) > 1})
     if repeated:
-        raise ValueError(f"split seed(s) {repeated} given more than once: give one model per split")
-    heads = ["model", "split seed", "n BUSI / BUS-BRA"] + [head for head, _ in COLUMNS]
+        raise ValueError(f"split(s) {', '.join(repeated)} given more than once: give one model per split")
+    heads = ["model", "split", "n BUSI / BUS-BRA"] + [head for head, _ in COLUMNS]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for row in rows:
-        cells = [row.name, str(row.split_seed), f"{row.n_test} / {row.n_extra}"]
+        cells = [row.name, _split_name(row), f"{row.n_test} / {row.n_extra}"]
         cells += ["-" if math.isnan(value) else fmt.format(value) for value, (_, fmt) in zip(row.scores, COLUMNS)]
         lines.append("| " + " | ".join(cells) + " |")
     summary = [f"mean ± std ({len(rows)} split{'s' if len(rows) > 1 else ''})", "", ""]

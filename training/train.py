@@ -95,7 +95,8 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     else:
         train_fraction = 1.0 - config.val_fraction - config.test_fraction
         split = split_module.make_split(
-            dataset, fractions=(train_fraction, config.val_fraction, config.test_fraction), seed=config.data_split_seed
+            dataset, fractions=(train_fraction, config.val_fraction, config.test_fraction), seed=config.data_split_seed,
+            order=config.split_order,
         )
         split_module.write_split_csv(dataset, split, split_path)
     by_split: dict[str, list] = {"train": [], "val": [], "test": []}
@@ -109,7 +110,8 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     extra_counts: dict = {}
     for extra_root in config.extra_data:
         extra = data_module.discover_busbra(extra_root)
-        extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.data_split_seed)
+        extra_split = split_module.make_split(extra, fractions=(0.8, 0.0, 0.2), seed=config.data_split_seed,
+                                              order=config.split_order)
         # Everything not used for training is the other-scanner test set, and so is every patient of a held-out
         # scanner (leave-one-scanner-out).
         held_groups = data_module.hold_out_devices(extra.samples, config.hold_out_device)
@@ -682,6 +684,9 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
     if config.mixup > 0 and config.cutmix > 0:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
+    if config.split_order not in split_module.SPLIT_ORDERS:
+        raise ConfigError(f"--split-order must be one of {', '.join(split_module.SPLIT_ORDERS)}, "
+                          f"got {config.split_order!r}")
 
 
 def train(config: TrainConfig) -> Path:

@@ -124,6 +124,7 @@ def test_model_card_is_written_from_metadata(trained_run: tuple[Path, Path], tmp
     stored = json.loads(metadata[contract.META_METRICS])
     assert f"NLL {stored['nll']:.3f}, Brier score {stored['brier']:.3f}" in text
     assert "started from the project's own self-supervised pretraining" in text and "from scratch" not in text
+    assert json.loads(metadata[contract.META_TRAINING])["split"]["order"] == "size" and "group order" not in text
     assert "file backbone.weights.h5 (sha256 " in text and "2 epochs on" in text
     assert verify_model(run_dir / "model.onnx").verified  # the card's sha256 line matches the file
 
@@ -157,6 +158,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     - ``--flip-tta``: one backbone in the graph (a batch of 2N), flip-invariant probabilities.
     - ``--average-last-epochs 2``: the mean of the last 2 epochs' weights is what gets exported.
     - ``--offset-classes ""``: temperature scaling alone, no class offsets.
+    - ``--split-order shuffled``: recorded in the metadata and the model card.
     """
     import keras
 
@@ -172,7 +174,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
         "--progressive-size", str(SIZE), "--progressive-epochs", "1", "--frozen-epochs", "0", "--epochs", "3",
         "--average-last-epochs", "2", "--batch-size", "4", "--seg-head", "--mixed-precision", "--flip-tta",
         "--seed", "1", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4",
-        "--verbose", "0", "--offset-classes", "",
+        "--verbose", "0", "--offset-classes", "", "--split-order", "shuffled",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -201,6 +203,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     assert 0.0 <= timing["averaged_val_macro_f1"] <= 1.0
     card = render_card(run_dir / "model.onnx", "python -m training train ...")
     assert "random initialisation" in card and "self-supervised" not in card
+    assert training["split"]["order"] == "shuffled" and "seed 1 (shuffled group order: " in card
 
     batch = np.random.default_rng(4).uniform(0, 255, size=(2, full, full, 3)).astype(np.float32)
     predictions = ModelSession.open(run_dir / "model.onnx").run(batch)

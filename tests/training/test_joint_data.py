@@ -87,7 +87,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
             prepare_data(config, tmp_path / "bad")
 
 
-def _split_files(tmp_path: Path, name: str, **seeds: int) -> tuple[str, str]:
+def _split_files(tmp_path: Path, name: str, **seeds: int | str) -> tuple[str, str]:
     data = tmp_path / "busi" if (tmp_path / "busi").exists() else write_dataset(tmp_path / "busi")
     extra = tmp_path / "busbra" if (tmp_path / "busbra").exists() else _write_busbra(tmp_path / "busbra", patients=16)
     run_dir = tmp_path / name
@@ -105,3 +105,24 @@ def test_split_seed_keeps_the_split_while_the_seed_changes(tmp_path: Path) -> No
     assert _split_files(tmp_path, "seed0_split_default", seed=0, split_seed=-1) == reference
     other = _split_files(tmp_path, "seed1", seed=1)
     assert other[0] != reference[0] and other[1] != reference[1]  # without it, the seed moves both splits
+
+
+def test_split_order_reaches_both_splits_and_a_wrong_one_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """--split-order is how the BUSI split and the extra data's patient split both place their groups."""
+    from training import split as split_module
+    from training.config import ConfigError
+    from training.train import check_config
+
+    orders: list[str] = []
+    real_make_split = split_module.make_split
+
+    def recording_make_split(*args, **kwargs):
+        orders.append(kwargs["order"])
+        return real_make_split(*args, **kwargs)
+
+    monkeypatch.setattr(split_module, "make_split", recording_make_split)
+    _split_files(tmp_path, "shuffled", split_order="shuffled")
+    _split_files(tmp_path, "size", seed=0)
+    assert orders == ["shuffled", "shuffled", "size", "size"]
+    with pytest.raises(ConfigError, match="--split-order must be one of size, shuffled, got 'random'"):
+        check_config(TrainConfig(data="d", out="o", image_size=32, split_order="random"))

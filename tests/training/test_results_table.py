@@ -24,14 +24,15 @@ def _run_folder(root: Path, metrics_extra: dict, **config: object) -> Path:
 def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys) -> None:
     offsets = {"class_offsets": {"offsets": {"benign": 0.0, "malignant": 0.0, "normal": -0.4515}}}
     run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2, cutmix=1.0, freeze_schedule="9:3,13:2",
-                      ultrasound_augment=1.0, hold_out_device=["Toshiba"], seed=1, split_seed=2)
+                      ultrasound_augment=1.0, hold_out_device=["Toshiba"], seed=1, split_seed=2,
+                      split_order="shuffled")
     assert main([str(run)]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
     assert header == HEADER.splitlines()[0]
     assert row.startswith("| r99_test | weights=none,")
     assert "extra=busbra minus Toshiba, lr=" in row
     assert "class weights balanced^0.5" in row
-    assert ", split seed 2," in row
+    assert ", split seed 2, shuffled split order," in row
     assert "class offsets normal -0.45" in row
     assert "benign" not in row  # zero offsets are not listed
     assert "mixup 0.2" in row and "cutmix 1.0" in row and "ultrasound aug 1.0" in row
@@ -44,7 +45,7 @@ def test_defaults_add_nothing_and_disabled_weights_are_named(tmp_path: Path, cap
     main([str(run)])
     row = capsys.readouterr().out.strip().splitlines()[-1]
     assert "class weights" not in row and "class offsets" not in row and "blocks only" not in row
-    assert "split seed" not in row
+    assert "split seed" not in row and "split order" not in row
     assert "extra=busbra, lr=" in row
     (run / "config.json").unlink()
     TrainConfig(data="d", out=str(run), class_weights=False).save(run / "config.json")

@@ -171,6 +171,43 @@ def test_split_is_deterministic_by_seed(tmp_path: Path) -> None:
     assert make_split(shuffled, seed=5) == make_split(dataset, seed=5)
 
 
+def _held_out_sizes(dataset: Dataset, split: dict[Path, str]) -> Counter:
+    """Group size -> images of groups that size in validation or test."""
+    size = Counter(sample.group for sample in dataset.samples)
+    return Counter(size[sample.group] for sample in dataset.samples if split[sample.path] != "train")
+
+
+def test_size_order_holds_out_only_the_smallest_groups(tmp_path: Path) -> None:
+    # The split of record's order: largest groups first, while training is furthest below its share, so the
+    # 3-image groups (half the images here) all train; with enough single images (BUSI) only those are held out.
+    dataset = _fake_dataset(tmp_path, _random_layout(4))
+    singles = _fake_dataset(tmp_path / "singles", {"a": [1] * 40 + [2] * 10, "b": [1] * 20 + [3] * 4})
+    for seed in range(4):
+        assert 3 not in _held_out_sizes(dataset, make_split(dataset, seed=seed))
+        assert set(_held_out_sizes(singles, make_split(singles, seed=seed))) == {1}
+
+
+def test_shuffled_order_holds_out_groups_of_every_size_and_still_stratifies(tmp_path: Path) -> None:
+    dataset = _fake_dataset(tmp_path, _random_layout(4))
+    held_out: Counter = Counter()
+    for seed in range(4):
+        split = make_split(dataset, seed=seed, order="shuffled")
+        assert split == make_split(dataset, seed=seed, order="shuffled")
+        held_out += _held_out_sizes(dataset, split)
+        by_group = defaultdict(set)
+        for sample in dataset.samples:
+            by_group[sample.group].add(split[sample.path])
+        assert all(len(splits) == 1 for splits in by_group.values())
+        counts = Counter((sample.label, split[sample.path]) for sample in dataset.samples)
+        for label, total in dataset.counts().items():
+            for name, fraction in zip(SPLITS, (0.7, 0.15, 0.15)):
+                assert counts[(label, name)] > 0
+                assert abs(counts[(label, name)] / total - fraction) < 0.1, (seed, label, name, counts)
+    assert 3 in held_out, held_out
+    with pytest.raises(ValueError, match="split order"):
+        make_split(dataset, order="alphabetical")
+
+
 def test_split_without_validation_and_cross_class_groups(tmp_path: Path) -> None:
     dataset = _fake_dataset(tmp_path, {"a": [1] * 20, "b": [1] * 10})
     # One group spanning both classes (the same frame filed twice): 2 'b' + 1 'a' -> counts as 'b'.

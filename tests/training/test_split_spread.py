@@ -14,7 +14,8 @@ from desktop_app.core import contract
 from training.split_spread import main, mean_and_std
 
 
-def _model(path: Path, split_seed: int, accuracy: float, malignant_recall: float, extra: dict | None) -> Path:
+def _model(path: Path, split_seed: int, accuracy: float, malignant_recall: float, extra: dict | None,
+           order: str | None = None) -> Path:
     """A one-node ONNX file carrying the training and metrics metadata that `python -m training` writes."""
     graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
@@ -24,7 +25,7 @@ def _model(path: Path, split_seed: int, accuracy: float, malignant_recall: float
                "per_class": {"malignant": {"recall": malignant_recall}}}
     if extra is not None:
         metrics["extra_test"] = extra
-    training = {"split": {"seed": split_seed}}
+    training = {"split": {"seed": split_seed} | ({"order": order} if order else {})}  # no order: older models
     helper.set_model_props(model, {contract.META_METRICS: json.dumps(metrics),
                                    contract.META_TRAINING: json.dumps(training)})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,7 @@ def test_one_row_per_split_then_mean_and_sample_std(tmp_path: Path, capsys) -> N
     assert main([str(path) for path in models]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 + 3 + 1
-    assert lines[3].startswith(f"| {models[1]} | 1 | 96 / 375 | 0.800 | 0.750 | 0.750 | 0.850 | 0.100 | 0.710 |")
+    assert lines[3].startswith(f"| {models[1]} | seed 1 | 96 / 375 | 0.800 | 0.750 | 0.750 | 0.850 | 0.100 | 0.710 |")
     summary = lines[-1]
     assert summary.startswith("| mean ± std (3 splits) |")
     assert "| 0.800 ± 0.100 | 0.750 ± 0.100 | 0.750 ± 0.250 | 0.850 ± 0.000 |" in summary
@@ -54,7 +55,7 @@ def test_a_model_without_extra_test_set_shows_dashes_and_is_left_out_of_that_mea
     without = _model(tmp_path / "b.onnx", 1, 0.7, 0.5, None)
     assert main([str(with_extra), str(without)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[3].startswith(f"| {without} | 1 | 96 / 0 | 0.700 |") and lines[3].endswith("| - | - | - |")
+    assert lines[3].startswith(f"| {without} | seed 1 | 96 / 0 | 0.700 |") and lines[3].endswith("| - | - | - |")
     assert lines[-1].endswith("| 0.800 | 0.800 | 0.600 |")  # one value: no std
 
 
@@ -62,7 +63,18 @@ def test_two_models_on_one_split_are_refused(tmp_path: Path, capsys) -> None:
     first = _model(tmp_path / "a.onnx", 3, 0.7, 0.5, None)
     second = _model(tmp_path / "b.onnx", 3, 0.8, 0.5, None)
     assert main([str(first), str(second)]) == 1
-    assert "split seed(s) [3] given more than once" in capsys.readouterr().err
+    assert "split(s) seed 3 given more than once" in capsys.readouterr().err
+
+
+def test_one_seed_with_another_group_order_is_another_split(tmp_path: Path, capsys) -> None:
+    size_order = _model(tmp_path / "a.onnx", 3, 0.7, 0.5, None)
+    shuffled = _model(tmp_path / "b.onnx", 3, 0.8, 0.5, None, order="shuffled")
+    assert main([str(size_order), str(shuffled)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[2].startswith(f"| {size_order} | seed 3 | 96 / 0 | 0.700 |")
+    assert lines[3].startswith(f"| {shuffled} | seed 3, shuffled | 96 / 0 | 0.800 |")
+    assert main([str(shuffled), str(_model(tmp_path / "c.onnx", 3, 0.9, 0.5, None, order="shuffled"))]) == 1
+    assert "split(s) seed 3, shuffled given more than once" in capsys.readouterr().err
 
 
 def test_files_that_are_not_exported_models_get_a_clear_message(tmp_path: Path, capsys) -> None:
