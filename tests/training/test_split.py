@@ -146,12 +146,7 @@ def _random_layout(seed: int) -> dict[str, list[int]]:
     return {label: list(rng.integers(1, 4, size=count)) for label, count in (("a", 60), ("b", 30), ("c", 14))}
 
 
-def test_split_keeps_groups_whole_and_stratifies(tmp_path: Path) -> None:
-    dataset = _fake_dataset(tmp_path, _random_layout(0))
-
-    split = make_split(dataset, seed=3)
-
-    assert set(split) == {sample.path for sample in dataset.samples}
+def _assert_groups_whole_and_stratified(dataset: Dataset, split: dict[Path, str]) -> None:
     by_group = defaultdict(set)
     for sample in dataset.samples:
         by_group[sample.group].add(split[sample.path])
@@ -161,6 +156,15 @@ def test_split_keeps_groups_whole_and_stratifies(tmp_path: Path) -> None:
         for name, fraction in zip(SPLITS, (0.7, 0.15, 0.15)):
             assert counts[(label, name)] > 0
             assert abs(counts[(label, name)] / total - fraction) < 0.1, (label, name, counts)
+
+
+def test_split_keeps_groups_whole_and_stratifies(tmp_path: Path) -> None:
+    dataset = _fake_dataset(tmp_path, _random_layout(0))
+
+    split = make_split(dataset, seed=3)
+
+    assert set(split) == {sample.path for sample in dataset.samples}
+    _assert_groups_whole_and_stratified(dataset, split)
 
 
 def test_split_is_deterministic_by_seed(tmp_path: Path) -> None:
@@ -194,15 +198,7 @@ def test_shuffled_order_holds_out_groups_of_every_size_and_still_stratifies(tmp_
         split = make_split(dataset, seed=seed, order="shuffled")
         assert split == make_split(dataset, seed=seed, order="shuffled")
         held_out += _held_out_sizes(dataset, split)
-        by_group = defaultdict(set)
-        for sample in dataset.samples:
-            by_group[sample.group].add(split[sample.path])
-        assert all(len(splits) == 1 for splits in by_group.values())
-        counts = Counter((sample.label, split[sample.path]) for sample in dataset.samples)
-        for label, total in dataset.counts().items():
-            for name, fraction in zip(SPLITS, (0.7, 0.15, 0.15)):
-                assert counts[(label, name)] > 0
-                assert abs(counts[(label, name)] / total - fraction) < 0.1, (seed, label, name, counts)
+        _assert_groups_whole_and_stratified(dataset, split)
     assert 3 in held_out, held_out
     with pytest.raises(ValueError, match="split order"):
         make_split(dataset, order="alphabetical")
