@@ -10,6 +10,7 @@ import onnx
 from desktop_app.core import contract
 from desktop_app.core.integrity import sha256_of_file
 from desktop_app.core.model_card import describe_class_offsets
+from training.split import DEFAULT_SPLIT_ORDER
 
 #: How model cards name a backbone from ``python -m training pretrain`` (``training.export.weights_origin``).
 OWN_PRETRAINING = "the project's own self-supervised pretraining"
@@ -31,8 +32,8 @@ def _num(value: object, digits: int = 3) -> str:
 
 def _split_order_note(split: dict) -> str:
     """How the split placed its groups, where it is not the split of record's largest-first order."""
-    order = split.get("order", "size")
-    return "" if order == "size" else f" ({order} group order: any group can be held out)"
+    order = split.get("order", DEFAULT_SPLIT_ORDER)
+    return "" if order == DEFAULT_SPLIT_ORDER else f" ({order} group order: any group can be held out)"
 
 
 def _why_these_weights(weights: str, origin: str) -> str:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from training.config import TrainConfig, freeze_steps
+from training.split import DEFAULT_SPLIT_ORDER
 
 
 def _row(run_dir: Path) -> str:
@@ -32,7 +33,7 @@ def _row(run_dir: Path) -> str:
     recipe += ", bf16" if config.get("mixed_precision") else ""
     run_config = TrainConfig.load(run_dir / "config.json")
     recipe += f", split seed {run_config.data_split_seed}" if run_config.data_split_seed else ""
-    recipe += f", {run_config.split_order} split order" if run_config.split_order != "size" else ""
+    recipe += f", {run_config.split_order} split order" if run_config.split_order != DEFAULT_SPLIT_ORDER else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""

@@ -44,6 +44,8 @@ SPLIT_CSV_COLUMNS = ("path", "label", "group", "split")
 #: near-duplicate, in BUS-BRA three times the single-image patients' share. "shuffled": in random order, so any
 #: group can be held out.
 SPLIT_ORDERS = ("size", "shuffled")
+#: The split of record's order; models exported before the order was recorded used it.
+DEFAULT_SPLIT_ORDER = SPLIT_ORDERS[0]
 
 #: Side of the grey thumbnail the perceptual hash is computed on, and of the hash's low-frequency block.
 _HASH_THUMBNAIL = 32
@@ -670,7 +672,7 @@ def _group_label(labels: Iterable[str], class_order: Sequence[str]) -> str:
 
 
 def make_split(
-    dataset: Dataset, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0, order: str = "size"
+    dataset: Dataset, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: int = 0, order: str = DEFAULT_SPLIT_ORDER
 ) -> dict[Path, str]:
     """Assign every sample to 'train', 'val' or 'test', keeping each group whole.
 
@@ -709,7 +711,7 @@ def make_split(
                 assignment[group] = split
                 filled[split] += len(members[group])
                 remaining.remove(group)
-        if order == "size":
+        if order == DEFAULT_SPLIT_ORDER:
             remaining.sort(key=lambda group: -len(members[group]))  # stable: shuffled order among equal sizes
         for group in remaining:
             deficits = [shares[split] * class_total - filled[split] for split in active]
@@ -832,7 +834,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--groups", help="precomputed groups file (path,group CSV/TSV or DUPLICATES.tsv)")
     parser.add_argument("--out", help="write split.csv here")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--order", choices=SPLIT_ORDERS, default=SPLIT_ORDERS[0],
+    parser.add_argument("--order", choices=SPLIT_ORDERS, default=DEFAULT_SPLIT_ORDER,
                         help="how groups are placed: size = largest first (the split of record), shuffled = random")
     parser.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD)
     parser.add_argument("--json", help="write the check result as JSON here")

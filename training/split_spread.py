@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core import contract
+from training.split import DEFAULT_SPLIT_ORDER
 
 #: (column heading, value format) in table order; the values come from HeldOut.values().
 COLUMNS = (
@@ -64,13 +65,13 @@ def read_held_out(model: Path) -> HeldOut:
         _recall(extra, "malignant"),
     )
     split = training["split"]
-    return HeldOut(str(model), int(split["seed"]), str(split.get("order", "size")), int(metrics["n"]),
+    return HeldOut(str(model), int(split["seed"]), str(split.get("order", DEFAULT_SPLIT_ORDER)), int(metrics["n"]),
                    int(extra.get("n", 0)), tuple(float(value) for value in scores))
 
 
 def _split_name(row: HeldOut) -> str:
     """"seed 3", or "seed 3, shuffled" for a split other than the split of record's largest-first order."""
-    return f"seed {row.split_seed}" + ("" if row.split_order == "size" else f", {row.split_order}")
+    return f"seed {row.split_seed}" + ("" if row.split_order == DEFAULT_SPLIT_ORDER else f", {row.split_order}")
 
 
 def mean_and_std(values: list[float]) -> tuple[float, float]:
