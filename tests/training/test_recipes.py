@@ -22,7 +22,7 @@ from training.train import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE_DIR = ROOT / "training" / "recipes"
-RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh") if s.name not in ("common.sh", "eval.sh"))
+RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh") if s.name not in ("common.sh", "eval.sh", "pair.sh"))
 
 
 def recorded_commands(script: Path, tmp_path: Path, *args: str) -> list[list[str]]:
@@ -70,6 +70,37 @@ def test_eval_script_calls_existing_tools(tmp_path: Path) -> None:
         else:
             assert (ROOT / call[0]).is_file(), call[0]
             assert any("runs/some_run/model.onnx" == arg for arg in call)
+
+
+def _fake_run(runs: Path, name: str, busi_split: str, busbra_split: str) -> None:
+    (runs / name).mkdir(parents=True)
+    (runs / name / "split.csv").write_text(busi_split)
+    (runs / name / "split_busbra.csv").write_text(busbra_split)
+
+
+def test_pair_script_pairs_two_runs_on_their_shared_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = tmp_path / "runs"
+    _fake_run(runs, "a", "busi split\n", "busbra split\n")
+    _fake_run(runs, "b", "busi split\n", "busbra split\n")
+    monkeypatch.setenv("RUNS", str(runs))
+    calls = recorded_commands(RECIPE_DIR / "pair.sh", tmp_path / "rec", "a", "b")
+    assert [call[0] for call in calls] == ["bench/paired_models.py"] * 2
+    assert (ROOT / "bench" / "paired_models.py").is_file()
+    for call, data, split in zip(calls, ("busi", "busbra"), ("split.csv", "split_busbra.csv")):
+        assert call[call.index("--old") + 1] == str(runs / "a" / "model.onnx")
+        assert call[call.index("--new") + 1] == str(runs / "b" / "model.onnx")
+        assert call[call.index("--data") + 1] == f"../shared/data/{data}"
+        assert call[call.index("--split") + 1] == str(runs / "b" / split)
+
+
+def test_pair_script_refuses_runs_on_different_splits(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _fake_run(runs, "a", "busi split\n", "busbra split\n")
+    _fake_run(runs, "b", "busi split\n", "another busbra split\n")
+    result = subprocess.run(["bash", str(RECIPE_DIR / "pair.sh"), "a", "b"], check=False, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "RUNS": str(runs), "PY": "false"})
+    assert result.returncode != 0
+    assert "differ in split_busbra.csv" in result.stderr
 
 
 def test_the_check_refuses_a_bad_plan() -> None:
