@@ -4,5 +4,4 @@
 # seed 1, paired image by image with r34 (the shipped recipe on the same split). r39: the same on split seed 2 (r35).
 # From the repository root: nohup bash training/recipes/r38.sh > runs/r38.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-train_run r38_r14_recipe_split1 --image-size 128 --epochs 36 --average-last-epochs 10 --progressive-size 96 \
-  --progressive-epochs 24 --seed 0 --split-seed 1
+train_run r38_r14_recipe_split1 "${R14_SCHEDULE[@]}" --seed 0 --split-seed 1

@@ -3,5 +3,4 @@
 # the same split).
 # From the repository root: nohup bash training/recipes/r39.sh > runs/r39.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-train_run r39_r14_recipe_split2 --image-size 128 --epochs 36 --average-last-epochs 10 --progressive-size 96 \
-  --progressive-epochs 24 --seed 0 --split-seed 2
+train_run r39_r14_recipe_split2 "${R14_SCHEDULE[@]}" --seed 0 --split-seed 2

@@ -3,5 +3,4 @@
 # replace the shipped model: paired with assets/model.onnx on the same BUSI and BUS-BRA test images.
 # From the repository root: nohup bash training/recipes/r40.sh > runs/r40.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-train_run r40_r14_recipe_split0 --image-size 128 --epochs 36 --average-last-epochs 10 --progressive-size 96 \
-  --progressive-epochs 24 --seed 0 --split-seed 0
+train_run r40_r14_recipe_split0 "${R14_SCHEDULE[@]}" --seed 0 --split-seed 0

@@ -5,5 +5,4 @@
 # another draw on the split of record.
 # From the repository root: nohup bash training/recipes/r41.sh > runs/r41.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-train_run r41_r14_recipe_e44_split1 --image-size 128 --epochs 44 --average-last-epochs 10 --progressive-size 96 \
-  --progressive-epochs 24 --seed 0 --split-seed 1
+train_run r41_r14_recipe_e44_split1 "${R14_SCHEDULE[@]}" --epochs 44 --seed 0 --split-seed 1
