@@ -100,7 +100,22 @@ def test_pair_script_refuses_runs_on_different_splits(tmp_path: Path) -> None:
     result = subprocess.run(["bash", str(RECIPE_DIR / "pair.sh"), "a", "b"], check=False, capture_output=True,
                             text=True, timeout=60, env={**os.environ, "RUNS": str(runs), "PY": "false"})
     assert result.returncode != 0
-    assert "differ in split_busbra.csv" in result.stderr
+    assert f"{runs}/a and {runs}/b differ in split_busbra.csv" in result.stderr
+
+
+def test_pair_script_adds_a_one_scanner_pair_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = tmp_path / "runs"
+    _fake_run(runs, "a", "busi split\n", "busbra split\n")
+    _fake_run(runs, "b", "busi split\n", "busbra split\n")
+    monkeypatch.setenv("RUNS", str(runs))
+    monkeypatch.setenv("DEVICE", "Toshiba")
+    calls = recorded_commands(RECIPE_DIR / "pair.sh", tmp_path / "rec", "a", "b")
+    assert len(calls) == 3
+    scanner = calls[2]
+    assert scanner[scanner.index("--device") + 1] == "Toshiba"
+    assert scanner[scanner.index("--data") + 1] == "../shared/data/busbra"
+    assert scanner[scanner.index("--split") + 1] == str(runs / "b" / "split_busbra.csv")
+    assert "--device" not in calls[0] + calls[1]
 
 
 def test_the_check_refuses_a_bad_plan() -> None:
