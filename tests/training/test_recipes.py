@@ -83,6 +83,7 @@ def test_pair_script_pairs_two_runs_on_their_shared_split(tmp_path: Path, monkey
     _fake_run(runs, "a", "busi split\n", "busbra split\n")
     _fake_run(runs, "b", "busi split\n", "busbra split\n")
     monkeypatch.setenv("RUNS", str(runs))
+    monkeypatch.delenv("DEVICE", raising=False)
     calls = recorded_commands(RECIPE_DIR / "pair.sh", tmp_path / "rec", "a", "b")
     assert [call[0] for call in calls] == ["bench/paired_models.py"] * 2
     assert (ROOT / "bench" / "paired_models.py").is_file()
