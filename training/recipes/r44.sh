@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# r44 (prepared 2026-12-05; not run: r43 showed no gain on the unseen scanner, so the criterion below fails at its
-# first condition): r40 (the shipped recipe on the split of record) with scanner-like
+# r44 (prepared 2026-12-05; stopped in its first epoch and not scored: r43 showed no gain on the unseen scanner, so
+# the criterion below fails at its first condition): r40 (the shipped recipe on the split of record) with scanner-like
 # augmentation (--ultrasound-augment 1.0), the candidate to replace assets/model.onnx if that augmentation helps the
 # shipped recipe on a scanner it never saw (r43 against r42). Criterion, written before any r44 result is seen:
 # replace r40 only if, paired with it on the split of record (bash training/recipes/eval.sh r44_r14_recipe_usaug_split0),
