@@ -38,6 +38,7 @@ from training.train import (
     build_before_fit,
     cosine_schedule,
     make_augmenter,
+    map_in_order,
     start_run,
 )
 
@@ -111,7 +112,7 @@ def make_pretrain_dataset(arrays: ArraySet, config: TrainConfig, patch: int, rat
         hidden = hidden_patches(tf.shape(images)[0], config.image_size, patch, ratio)
         return hide(images, hidden), block_targets(images, hidden)
 
-    return dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    return map_in_order(dataset, transform).prefetch(2)
 
 
 def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> Path:

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,6 +302,16 @@ def cutmix_batch(images: tf.Tensor, targets: dict, weights: dict, alpha: float
             {key: _blend_with_partner(value, kept, partner) for key, value in weights.items()})
 
 
+def map_in_order(dataset: tf.data.Dataset, transform: Callable) -> tf.data.Dataset:
+    """``dataset.map(transform)`` one batch at a time, so random augmentation repeats with the seed.
+
+    TensorFlow's stateful random ops draw in call order: parallel ``map`` calls made each run's augmentation, and so
+    its weights, depend on thread timing (the r40 rerun of training/RESULTS.md). ``prefetch`` after the map still
+    overlaps augmentation with the training step.
+    """
+    return dataset.map(transform, num_parallel_calls=None)
+
+
 def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int,
                        size: int | None = None) -> tf.data.Dataset:
     """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w}).
@@ -334,13 +345,13 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
             weights["mask"] = tf.ones_like(sample_weights)
         return images, targets, weights
 
-    dataset = dataset.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = map_in_order(dataset, transform)
     if config.mixup > 0:
-        dataset = dataset.map(lambda images, targets, weights: mixup_batch(images, targets, weights, config.mixup),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = map_in_order(dataset, lambda images, targets, weights: mixup_batch(images, targets, weights,
+                                                                                     config.mixup))
     if config.cutmix > 0:
-        dataset = dataset.map(lambda images, targets, weights: cutmix_batch(images, targets, weights, config.cutmix),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = map_in_order(dataset, lambda images, targets, weights: cutmix_batch(images, targets, weights,
+                                                                                      config.cutmix))
     return dataset.prefetch(2)
 
 

@@ -22,7 +22,8 @@ from training.train import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE_DIR = ROOT / "training" / "recipes"
-RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh") if s.name not in ("common.sh", "eval.sh", "pair.sh"))
+RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh")
+                     if s.name not in ("common.sh", "eval.sh", "pair.sh", "repro.sh"))
 
 
 def recorded_commands(script: Path, tmp_path: Path, *args: str) -> list[list[str]]:
@@ -70,6 +71,22 @@ def test_eval_script_calls_existing_tools(tmp_path: Path) -> None:
         else:
             assert (ROOT / call[0]).is_file(), call[0]
             assert any("runs/some_run/model.onnx" == arg for arg in call)
+
+
+def test_repro_script_trains_the_shipped_flags_twice_through_the_bench(tmp_path: Path) -> None:
+    """repro.sh hands a train plan to bench/reproducibility.py, which runs it twice; the plan must pass train's checks."""
+    calls = recorded_commands(RECIPE_DIR / "repro.sh", tmp_path)
+    assert len(calls) == 1
+    call = calls[0]
+    assert call[:2] == ["-m", "bench.reproducibility"] and (ROOT / "bench" / "reproducibility.py").is_file()
+    assert call[call.index("--out") + 1].startswith("runs/")
+    flags = call[call.index("--") + 1:]
+    shipped = recorded_commands(RECIPE_DIR / "r40.sh", tmp_path / "r40")[0]
+    config = config_of(["train", *flags, "--out", "runs/x"])
+    check_config(config)
+    assert config.epochs < config_of(shipped[2:]).epochs  # a cut-down run, not the full recipe
+    for flag in ("--extra-data", "--seg-head", "--flip-tta", "--mixed-precision", "--progressive-size"):
+        assert flag in flags and flag in shipped, flag
 
 
 def _fake_run(runs: Path, name: str, busi_split: str, busbra_split: str) -> None:

@@ -1,0 +1,107 @@
+"""Does one training command give the same weights twice? Runs it twice and compares the two runs tensor by tensor.
+
+    python -m bench.reproducibility [--out bench/out/reproducibility] -- TRAIN_FLAG...
+
+Each run is ``python -m training train TRAIN_FLAG... --out OUT/run_a`` (then ``run_b``) in its own process, as a
+user would rerun a model card's command. Compared: every tensor of ``checkpoint.weights.h5`` (the kept weights:
+identical bytes or the largest absolute difference), the test metrics of ``metrics.json`` and the exported
+models' predictions (ONNX files differ anyway: their metadata records the creation time and the wall time).
+Writes ``bench/out/reproducibility.json``. Slow (two trainings); never run by the test suite.
+
+``bash training/recipes/repro.sh`` runs it on the shipped recipe's flags cut to 2 epochs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import OUT, write_result
+
+RUNS = ("run_a", "run_b")
+
+
+def weight_tensors(checkpoint: Path) -> dict[str, np.ndarray]:
+    """Every array of a Keras ``.weights.h5`` file by its path inside the file."""
+    import h5py
+
+    tensors: dict[str, np.ndarray] = {}
+    with h5py.File(checkpoint, "r") as handle:
+        handle.visititems(lambda name, item: tensors.__setitem__(name, item[()])
+                          if isinstance(item, h5py.Dataset) else None)
+    return tensors
+
+
+def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> dict[str, object]:
+    """How many tensors are byte-identical, and the largest absolute difference among those that are not."""
+    if first.keys() != second.keys():
+        return {"same_tensor_names": False, "only_in_a": sorted(first.keys() - second.keys())[:5],
+                "only_in_b": sorted(second.keys() - first.keys())[:5]}
+    differing = [name for name in first if first[name].tobytes() != second[name].tobytes()]
+    largest = max((float(np.max(np.abs(first[name].astype(np.float64) - second[name].astype(np.float64))))
+                   for name in differing if first[name].shape == second[name].shape), default=0.0)
+    return {"same_tensor_names": True, "tensors": len(first), "identical_tensors": len(first) - len(differing),
+            "max_abs_difference": largest, "first_differing": differing[:5]}
+
+
+def onnx_digest_without_metadata(model: Path) -> str:
+    """sha256 of the ONNX graph (weights and structure), metadata cleared: what the file computes."""
+    import onnx
+
+    proto = onnx.load(str(model))
+    del proto.metadata_props[:]
+    return hashlib.sha256(proto.SerializeToString()).hexdigest()
+
+
+def train_once(flags: list[str], out: Path) -> float:
+    """One ``python -m training train`` in its own process; returns its wall time in seconds."""
+    command = [sys.executable, "-m", "training", "train", *flags, "--out", str(out)]
+    started = time.time()
+    with open(out.parent / f"{out.name}.log", "w") as log:
+        subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return time.time() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT / "reproducibility", help="folder for the two runs")
+    parser.add_argument("flags", nargs=argparse.REMAINDER, help="-- then the train flags (without --out)")
+    args = parser.parse_args(argv)
+    flags = [flag for flag in args.flags if flag != "--"] if args.flags[:1] == ["--"] else args.flags
+    if not flags or "--out" in flags:
+        parser.error("give the train flags after --, without --out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    wall = {name: train_once(flags, args.out / name) for name in RUNS}
+    runs = [args.out / name for name in RUNS]
+    metrics = [json.loads((run / "metrics.json").read_text())["test"] for run in runs]
+    weights = compare_weights(*(weight_tensors(run / "checkpoint.weights.h5") for run in runs))
+    graphs = [onnx_digest_without_metadata(run / "model.onnx") for run in runs]
+    result = {
+        "command": "python -m training train " + " ".join(flags),
+        "wall_s": wall,
+        "checkpoint": weights,
+        "onnx_graph_sha256": graphs,
+        "onnx_graphs_identical": graphs[0] == graphs[1],
+        "test": {key: [m[key] for m in metrics] for key in ("accuracy", "macro_f1", "ece")},
+    }
+    write_result("reproducibility", result)
+    print(json.dumps({key: result[key] for key in ("wall_s", "checkpoint", "onnx_graphs_identical", "test")},
+                     indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""bench/reproducibility.py: tensor-by-tensor comparison of two runs' weights, and of ONNX graphs without metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import reproducibility
+from tests.tiny_model import make_tiny_model
+
+h5py = pytest.importorskip("h5py")
+
+
+def _write_weights(path: Path, tensors: dict[str, np.ndarray]) -> Path:
+    with h5py.File(path, "w") as handle:
+        for name, values in tensors.items():
+            handle.create_dataset(name, data=values)
+    return path
+
+
+def _tensors(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {"layers/conv/vars/0": rng.normal(size=(3, 3, 4)).astype(np.float32),
+            "layers/dense/vars/0": rng.normal(size=(4, 3)).astype(np.float32),
+            "optimizer/vars/0": np.array(7, dtype=np.int64)}
+
+
+def test_identical_runs_have_every_tensor_identical(tmp_path: Path) -> None:
+    first = reproducibility.weight_tensors(_write_weights(tmp_path / "a.h5", _tensors()))
+    second = reproducibility.weight_tensors(_write_weights(tmp_path / "b.h5", _tensors()))
+    assert set(first) == set(_tensors())  # nested groups are walked
+    result = reproducibility.compare_weights(first, second)
+    assert result == {"same_tensor_names": True, "tensors": 3, "identical_tensors": 3, "max_abs_difference": 0.0,
+                      "first_differing": []}
+
+
+def test_a_changed_tensor_is_named_with_its_largest_difference(tmp_path: Path) -> None:
+    changed = _tensors()
+    changed["layers/dense/vars/0"] = changed["layers/dense/vars/0"].copy()
+    changed["layers/dense/vars/0"][1, 2] += 0.25
+    result = reproducibility.compare_weights(
+        reproducibility.weight_tensors(_write_weights(tmp_path / "a.h5", _tensors())),
+        reproducibility.weight_tensors(_write_weights(tmp_path / "b.h5", changed)))
+    assert result["identical_tensors"] == 2 and result["first_differing"] == ["layers/dense/vars/0"]
+    assert result["max_abs_difference"] == pytest.approx(0.25, abs=1e-6)
+
+
+def test_different_tensor_names_are_reported() -> None:
+    renamed = {f"other/{name}": values for name, values in _tensors().items()}
+    result = reproducibility.compare_weights(_tensors(), renamed)
+    assert result["same_tensor_names"] is False and result["only_in_a"]
+
+
+def test_graph_digest_ignores_metadata_but_not_weights(tmp_path: Path) -> None:
+    base = make_tiny_model(tmp_path / "a.onnx", seed=0)
+    relabelled = make_tiny_model(tmp_path / "b.onnx", seed=0, extra_metadata={"created": "another day"})
+    other_weights = make_tiny_model(tmp_path / "c.onnx", seed=1)
+    assert base.read_bytes() != relabelled.read_bytes()
+    digest = reproducibility.onnx_digest_without_metadata
+    assert digest(base) == digest(relabelled)
+    assert digest(base) != digest(other_weights)
