@@ -4,8 +4,9 @@
 
 Each run is ``python -m training train TRAIN_FLAG... --out OUT/run_a`` (then ``run_b``) in its own process, as a
 user would rerun a model card's command. Compared: every tensor of ``checkpoint.weights.h5`` (the kept weights:
-identical bytes or the largest absolute difference), the test metrics of ``metrics.json`` and the exported
-models' predictions (ONNX files differ anyway: their metadata records the creation time and the wall time).
+identical bytes or the largest absolute difference), the test metrics of ``metrics.json``, and the exported models:
+their constants and operators (names and metadata left out: the metadata records the creation and wall times, and
+tf2onnx names folded constants differently each export) and their outputs on one random batch.
 Writes ``bench/out/reproducibility.json``. Slow (two trainings); never run by the test suite.
 
 ``bash training/recipes/repro.sh`` runs it on the shipped recipe's flags cut to 2 epochs.
@@ -56,13 +57,42 @@ def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray])
             "max_abs_difference": largest, "first_differing": differing[:5]}
 
 
-def onnx_digest_without_metadata(model: Path) -> str:
-    """sha256 of the ONNX graph (weights and structure), metadata cleared: what the file computes."""
+def onnx_content_digest(model: Path) -> str:
+    """sha256 over the ONNX graph's constants and operators, names and metadata left out.
+
+    tf2onnx numbers the constants it folds (``const_fold_opt__1690``) differently from one export to the next, so two
+    exports of the same weights differ in names; their constant values and operators do not.
+    """
     import onnx
+    from onnx import numpy_helper
 
     proto = onnx.load(str(model))
-    del proto.metadata_props[:]
-    return hashlib.sha256(proto.SerializeToString()).hexdigest()
+    constants = sorted(hashlib.sha256(numpy_helper.to_array(tensor).tobytes()).hexdigest()
+                       for tensor in proto.graph.initializer)
+    operators = sorted(node.op_type for node in proto.graph.node)
+    return hashlib.sha256(json.dumps([constants, operators]).encode()).hexdigest()
+
+
+def output_differences(first: Path, second: Path, images: int = 4, seed: int = 0) -> dict[str, float]:
+    """Largest absolute difference of each output of two ONNX models on the same random 0..255 batch."""
+    import onnxruntime as ort
+
+    sessions = [ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]) for model in (first, second)]
+    model_input = sessions[0].get_inputs()[0]
+    height, width = model_input.shape[1:3]
+    batch = np.random.default_rng(seed).uniform(0, 255, (images, height, width, 3)).astype(np.float32)
+    outputs = [session.run(None, {model_input.name: batch}) for session in sessions]
+    return {meta.name: float(np.max(np.abs(a - b))) for meta, a, b in zip(sessions[0].get_outputs(), *outputs)}
+
+
+def training_seconds(model: Path) -> float | None:
+    """The training wall time the run recorded in its model's metadata."""
+    import onnx
+
+    from desktop_app.core import contract
+
+    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    return json.loads(metadata.get(contract.META_TRAINING, "{}")).get("timing", {}).get("train_wall_seconds")
 
 
 def train_once(flags: list[str], out: Path) -> float:
@@ -78,27 +108,33 @@ def train_once(flags: list[str], out: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT / "reproducibility", help="folder for the two runs")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="compare the two runs already in --out instead of training them again")
     parser.add_argument("flags", nargs=argparse.REMAINDER, help="-- then the train flags (without --out)")
     args = parser.parse_args(argv)
     flags = [flag for flag in args.flags if flag != "--"] if args.flags[:1] == ["--"] else args.flags
-    if not flags or "--out" in flags:
+    if not args.compare_only and (not flags or "--out" in flags):
         parser.error("give the train flags after --, without --out")
     args.out.mkdir(parents=True, exist_ok=True)
-    wall = {name: train_once(flags, args.out / name) for name in RUNS}
+    wall = {name: None if args.compare_only else train_once(flags, args.out / name) for name in RUNS}
     runs = [args.out / name for name in RUNS]
     metrics = [json.loads((run / "metrics.json").read_text())["test"] for run in runs]
     weights = compare_weights(*(weight_tensors(run / "checkpoint.weights.h5") for run in runs))
-    graphs = [onnx_digest_without_metadata(run / "model.onnx") for run in runs]
+    models = [run / "model.onnx" for run in runs]
+    graphs = [onnx_content_digest(model) for model in models]
     result = {
-        "command": "python -m training train " + " ".join(flags),
+        "command": "python -m training train " + " ".join(flags) if flags else None,
         "wall_s": wall,
+        "train_wall_s": [training_seconds(model) for model in models],
         "checkpoint": weights,
-        "onnx_graph_sha256": graphs,
-        "onnx_graphs_identical": graphs[0] == graphs[1],
+        "onnx_content_sha256": graphs,
+        "onnx_contents_identical": graphs[0] == graphs[1],
+        "onnx_output_max_abs_difference": output_differences(*models),
         "test": {key: [m[key] for m in metrics] for key in ("accuracy", "macro_f1", "ece")},
     }
     write_result("reproducibility", result)
-    print(json.dumps({key: result[key] for key in ("wall_s", "checkpoint", "onnx_graphs_identical", "test")},
+    print(json.dumps({key: result[key] for key in ("wall_s", "train_wall_s", "checkpoint", "onnx_contents_identical",
+                                                    "onnx_output_max_abs_difference", "test")},
                      indent=1))
     return 0
 

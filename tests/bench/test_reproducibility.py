@@ -53,11 +53,22 @@ def test_different_tensor_names_are_reported() -> None:
     assert result["same_tensor_names"] is False and result["only_in_a"]
 
 
-def test_graph_digest_ignores_metadata_but_not_weights(tmp_path: Path) -> None:
+def test_content_digest_ignores_names_and_metadata_but_not_weights(tmp_path: Path) -> None:
+    import onnx
+
     base = make_tiny_model(tmp_path / "a.onnx", seed=0)
-    relabelled = make_tiny_model(tmp_path / "b.onnx", seed=0, extra_metadata={"created": "another day"})
+    renamed = onnx.load(str(base))
+    renamed.metadata_props.add(key="created", value="another day")
+    old_name, new_name = renamed.graph.initializer[0].name, "const_fold_opt__9999"
+    renamed.graph.initializer[0].name = new_name
+    for node in renamed.graph.node:
+        node.input[:] = [new_name if name == old_name else name for name in node.input]
+    onnx.save(renamed, str(tmp_path / "b.onnx"))
     other_weights = make_tiny_model(tmp_path / "c.onnx", seed=1)
-    assert base.read_bytes() != relabelled.read_bytes()
-    digest = reproducibility.onnx_digest_without_metadata
-    assert digest(base) == digest(relabelled)
+    assert base.read_bytes() != (tmp_path / "b.onnx").read_bytes()
+    digest = reproducibility.onnx_content_digest
+    assert digest(base) == digest(tmp_path / "b.onnx")
     assert digest(base) != digest(other_weights)
+    same = reproducibility.output_differences(base, tmp_path / "b.onnx")
+    assert same and set(same.values()) == {0.0}
+    assert max(reproducibility.output_differences(base, other_weights).values()) > 0
