@@ -28,7 +28,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from bench.common import write_result
+from bench.common import model_metadata, write_result
 from bench.compare_models import add_held_out_arguments, held_out
 from desktop_app.core import contract
 from desktop_app.core.imageio import load_image
@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for model_path in args.models:
-        metadata = {prop.key: prop.value for prop in onnx.load(str(model_path), load_external_data=False)
-                    .metadata_props}
+        metadata = model_metadata(model_path)
         labels = json.loads(metadata[contract.META_LABELS])
         size = tuple(json.loads(metadata[contract.META_INPUT_SIZE]))
         subsets = {subset: load_subset(args.data, args.split, subset, labels, size) for subset in args.subsets}

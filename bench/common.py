@@ -118,6 +118,13 @@ def write_result(name: str, result: dict) -> Path:
     return path
 
 
+def model_metadata(model: Path) -> dict[str, str]:
+    """An ONNX model's metadata (key -> value), read without its weights' external data."""
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+
+
 def read_result(name: str) -> dict | None:
     path = OUT / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None

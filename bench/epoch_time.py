@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import REAL_MODEL, summarise, write_result
+from bench.common import REAL_MODEL, model_metadata, summarise, write_result
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 MODES = ("pipeline", "cached")
@@ -47,12 +47,10 @@ def recipe_config(model: Path, data: Path, masks: Path | None, groups: Path | No
 
     ``extra_data`` None: the recipe's extra data sets, looked up by folder name under ../shared/data.
     """
-    import onnx
-
     from desktop_app.core import contract
     from training.config import TrainConfig
 
-    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    metadata = model_metadata(model)
     recipe = json.loads(metadata.get(contract.META_TRAINING, "{}")).get("recipe") or {}
     known = {field.name for field in dataclasses.fields(TrainConfig)}
     values = {key: value for key, value in recipe.items() if key in known}

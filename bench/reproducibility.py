@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import OUT, write_result
+from bench.training_throughput import recipe_timing
 
 RUNS = ("run_a", "run_b")
 
@@ -85,16 +86,6 @@ def output_differences(first: Path, second: Path, images: int = 4, seed: int = 0
     return {meta.name: float(np.max(np.abs(a - b))) for meta, a, b in zip(sessions[0].get_outputs(), *outputs)}
 
 
-def training_seconds(model: Path) -> float | None:
-    """The training wall time the run recorded in its model's metadata."""
-    import onnx
-
-    from desktop_app.core import contract
-
-    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
-    return json.loads(metadata.get(contract.META_TRAINING, "{}")).get("timing", {}).get("train_wall_seconds")
-
-
 def train_once(flags: list[str], out: Path) -> float:
     """One ``python -m training train`` in its own process; returns its wall time in seconds."""
     command = [sys.executable, "-m", "training", "train", *flags, "--out", str(out)]
@@ -125,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "python -m training train " + " ".join(flags) if flags else None,
         "wall_s": wall,
-        "train_wall_s": [training_seconds(model) for model in models],
+        "train_wall_s": [(recipe_timing(model) or {}).get("train_wall_seconds") for model in models],
         "checkpoint": weights,
         "onnx_content_sha256": graphs,
         "onnx_contents_identical": graphs[0] == graphs[1],

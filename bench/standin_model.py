@@ -18,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from bench.common import REAL_MODEL, STANDIN_MODEL
+from bench.common import REAL_MODEL, STANDIN_MODEL, model_metadata
 from desktop_app.core import contract
 
 DEFAULT_LABELS = ("benign", "malignant", "normal")
@@ -45,9 +45,7 @@ def recipe_of(model: Path = REAL_MODEL) -> Recipe:
     """The recipe recorded in a trained model's ``training`` metadata, else :data:`DEFAULT_RECIPE`."""
     if not model.is_file():
         return DEFAULT_RECIPE
-    import onnx
-
-    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    metadata = model_metadata(model)
     try:
         recipe = json.loads(metadata.get(contract.META_TRAINING, "{}")).get("recipe", {})
     except json.JSONDecodeError:

@@ -32,18 +32,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-from bench.common import REAL_MODEL, random_training_batch, summarise, write_result
+from bench.common import REAL_MODEL, model_metadata, random_training_batch, summarise, write_result
 
 
 def recipe_timing(model: Path = REAL_MODEL) -> dict | None:
     """The training run's own timing, stored by the exporter in the model's ``training`` metadata."""
     if not model.is_file():
         return None
-    import onnx
-
     from desktop_app.core import contract
 
-    metadata = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    metadata = model_metadata(model)
     try:
         return json.loads(metadata.get(contract.META_TRAINING, "{}")).get("timing") or None
     except json.JSONDecodeError:
