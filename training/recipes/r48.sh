@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# r48 (2026-12-05): r46 with a quarter of the shipped augmentation (--augment 0.25), training seed 0, split of record.
+# r48 (2026-12-05; not shipped: BUSI test 0.698 < 0.771 and 93 < 105 cancers found; BUS-BRA held-out 0.805,
+# training/RESULTS.md): r46 with a quarter of the shipped augmentation (--augment 0.25), training seed 0, split of record.
 # Why: halving the augmentation gave two draws above the shipped recipe on BUS-BRA held-out patients (r46 0.805,
 # r47 0.803 vs 0.773 +- 0.014 over six draws of the shipped recipe; ROC-AUC 0.864 / 0.860 vs r40's 0.848) while BUSI
 # test accuracy stayed inside its spread (0.740, 0.729 vs 0.722 +- 0.031), and both still fit their clean training
