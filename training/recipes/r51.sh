@@ -8,8 +8,10 @@
 # above r38's and r41's (both 0.797) and its ROC-AUC is at least r38's 0.877, while its BUSI test accuracy is no more
 # than 0.05 under r38's 0.812 (about one standard error of a 96-image test set). Cancers found on BUS-BRA are
 # reported against r38's malignant recall of 0.711.
-# Scored with: bash training/recipes/eval.sh r51_r14_recipe_aug05_split1 \
-#   runs/r51_r14_recipe_aug05_split1/split_busbra.csv
+# Scored on its own split (eval.sh pairs on the split of record, whose test images this run may have trained on):
+# BUSI test from the run's metrics.json (python -m training.results_table runs/r51_r14_recipe_aug05_split1), and
+# BUS-BRA with python -m training evaluate --model runs/r51_r14_recipe_aug05_split1/model.onnx
+#   --data ../shared/data/busbra --split runs/r51_r14_recipe_aug05_split1/split_busbra.csv --subset test
 # From the repository root: nohup bash training/recipes/r51.sh > runs/r51.log 2>&1 &
 source "$(dirname "$0")/common.sh"
 train_run r51_r14_recipe_aug05_split1 "${R14_SCHEDULE[@]}" --seed 0 --split-seed 1 --augment 0.5
