@@ -1,8 +1,8 @@
 """The committed run scripts in ``training/recipes/`` stay runnable as the command line changes.
 
 Each script is run with ``PY`` pointing at a stand-in interpreter that only records its arguments; every recorded
-``-m training train`` command must then parse with the real command line and pass the checks ``train`` makes before
-loading data, and every other command must name a module or script that exists.
+``-m training train`` or ``pretrain`` command must then parse with the real command line and pass the checks
+``train`` makes before loading data, and every other command must name a module or script that exists.
 """
 
 from __future__ import annotations
@@ -46,8 +46,19 @@ def config_of(argv: list[str]) -> TrainConfig:
 
 
 def test_there_are_recipes_with_training_commands(tmp_path: Path) -> None:
-    trains = [call for script in RUN_SCRIPTS for call in recorded_commands(script, tmp_path / script.stem)]
-    assert trains and all(call[:3] == ["-m", "training", "train"] for call in trains)
+    calls = [call for script in RUN_SCRIPTS for call in recorded_commands(script, tmp_path / script.stem)]
+    assert any(call[:3] == ["-m", "training", "train"] for call in calls)
+    assert all(call[:3] in (["-m", "training", "train"], ["-m", "training", "pretrain"]) for call in calls)
+
+
+def test_a_pretraining_recipe_fine_tunes_from_the_backbone_it_wrote(tmp_path: Path) -> None:
+    """r52 pretrains, then trains from that run's backbone file on the same split."""
+    calls = recorded_commands(RECIPE_DIR / "r52.sh", tmp_path)
+    assert [call[2] for call in calls] == ["pretrain", "train"]
+    pretrain, train = (config_of(call[2:]) for call in calls)
+    assert train.weights == f"{pretrain.out}/backbone.weights.h5" and train.train_batchnorm
+    assert pretrain.data_split_seed == train.data_split_seed
+    assert pretrain.extra_data == train.extra_data and pretrain.groups == train.groups
 
 
 @pytest.mark.parametrize("script", RUN_SCRIPTS, ids=lambda s: s.name)
