@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# r53 (2026-12-05): r52 with training seed 1, from the same pretrained backbone (r52's 25 epochs of masked-image
+# r53 (2026-12-05; criterion failed: BUSI test 0.740, BUS-BRA held-out 0.805; the two draws' means 0.714 and 0.789,
+# training/RESULTS.md): r52 with training seed 1, from the same pretrained backbone (r52's 25 epochs of masked-image
 # pretraining at 96 px; the pretraining runs first only if runs/p2_mim96x25_split0 lacks it). Why: r52 scored BUSI
 # test 0.688 (9 images only r40 gets right vs 1, McNemar p = 0.02) and BUS-BRA 0.773 with AUC 0.873, so its criterion
 # failed; one draw cannot tell the start's effect from the draw (the shipped recipe's BUSI draws: 0.722 +- 0.031).
