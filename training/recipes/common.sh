@@ -21,3 +21,12 @@ train_run() {
   "$PY" -m training train "${R5_FLAGS[@]}" "$@" --out "runs/$out"
   echo "end $(date -u +%FT%TZ)"
 }
+
+# r52/r53's start: masked-image pretraining (25 epochs at 96 px, split of record's training images) into MIM_RUN,
+# and the flags that fine-tune from its backbone with BatchNorm learning.
+MIM_RUN=runs/p2_mim96x25_split0
+MIM_FINE_TUNE=(--weights "$MIM_RUN/backbone.weights.h5" --train-batchnorm)
+mim_pretrain() {
+  echo "pretrain start $(date -u +%FT%TZ)"
+  "$PY" -m training pretrain "${R5_FLAGS[@]}" --image-size 96 --epochs 25 --split-seed 0 --out "$MIM_RUN"
+}

@@ -12,8 +12,5 @@
 # deviation 0.031) and BUS-BRA held-out accuracy above 0.792 (its best draw).
 # From the repository root: nohup bash training/recipes/r52.sh > runs/r52.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-pretrained=runs/p2_mim96x25_split0
-echo "pretrain start $(date -u +%FT%TZ)"
-"$PY" -m training pretrain "${R5_FLAGS[@]}" --image-size 96 --epochs 25 --split-seed 0 --out "$pretrained"
-train_run r52_r14_recipe_mim96x25_split0 "${R14_SCHEDULE[@]}" --split-seed 0 \
-  --weights "$pretrained/backbone.weights.h5" --train-batchnorm
+mim_pretrain
+train_run r52_r14_recipe_mim96x25_split0 "${R14_SCHEDULE[@]}" --split-seed 0 "${MIM_FINE_TUNE[@]}"

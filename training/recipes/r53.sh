@@ -10,10 +10,5 @@
 # standard deviation), else as a draw. Score: bash training/recipes/eval.sh r53_r14_recipe_mim96x25_seed1_split0
 # From the repository root: nohup bash training/recipes/r53.sh > runs/r53.log 2>&1 &
 source "$(dirname "$0")/common.sh"
-pretrained=runs/p2_mim96x25_split0
-if [[ ! -f $pretrained/backbone.weights.h5 ]]; then
-  echo "pretrain start $(date -u +%FT%TZ)"
-  "$PY" -m training pretrain "${R5_FLAGS[@]}" --image-size 96 --epochs 25 --split-seed 0 --out "$pretrained"
-fi
-train_run r53_r14_recipe_mim96x25_seed1_split0 "${R14_SCHEDULE[@]}" --seed 1 --split-seed 0 \
-  --weights "$pretrained/backbone.weights.h5" --train-batchnorm
+[[ -f $MIM_RUN/backbone.weights.h5 ]] || mim_pretrain
+train_run r53_r14_recipe_mim96x25_seed1_split0 "${R14_SCHEDULE[@]}" --seed 1 --split-seed 0 "${MIM_FINE_TUNE[@]}"
