@@ -93,8 +93,7 @@ def time_epochs(config, epochs: int, steps: int | None, steps_csv: Path | None =
     train.set_seeds(config.seed)
     prepared = train.prepare_data(config, run_dir)
     num_classes = len(prepared.classes)
-    class_weight = (train.balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
-                    if config.class_weights else np.ones(num_classes))
+    class_weight = train.training_class_weights(prepared.train, config, num_classes)
     with (precision.training_dtype(config.mixed_precision) as policy,  # as a training run here
           fast_training_kernels(config.fast_cpu_kernels) as fast_kernels):
         models = train.ClassifierModels(train.model_spec(config, num_classes))

@@ -33,6 +33,8 @@ _HELP = {
     "epochs": "stage 2 (fine-tune) epochs",
     "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
     "augment": "augmentation strength multiplier (0 disables)",
+    "primary_weight": ("loss weight of each --data training image relative to an --extra-data image (2: BUSI "
+                       "counts as if drawn twice as often); class weights are balanced over the weighted counts"),
     "mixup": ("mixup: blend each training image with another of its batch by a weight drawn from Beta(a, a) "
               "(kept >= 0.5), and its labels, lesion mask and class weight likewise; 0 disables"),
     "cutmix": ("CutMix: paste a square of another image of the batch covering 1 - w of each training image, w drawn "

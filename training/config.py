@@ -55,6 +55,7 @@ class TrainConfig:
     dropout: float = 0.3
     class_weights: bool = True
     class_weight_power: float = 1.0  # class weights = balanced ** power: 1 balanced, 0.5 square root, 0 equal
+    primary_weight: float = 1.0  # loss weight of a --data training image relative to an --extra-data one
     augment: float = 1.0  # augmentation strength multiplier (0 disables)
     ultrasound_augment: float = 0.0  # strength of scanner-like changes: resolution, depth gain, speckle; 0 disables
     mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables

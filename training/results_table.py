@@ -46,6 +46,8 @@ def _row(run_dir: Path) -> str:
         recipe += ", no class weights"
     elif config.get("class_weight_power", 1.0) != 1.0:
         recipe += f", class weights balanced^{config['class_weight_power']}"
+    if config.get("primary_weight", 1.0) != 1.0:
+        recipe += f", BUSI images weighted {config['primary_weight']:g}x"
     offsets = {name: value for name, value in metrics.get("class_offsets", {}).get("offsets", {}).items() if value}
     if offsets:
         recipe += ", class offsets " + " ".join(f"{name} {value:+.2f}" for name, value in offsets.items())

@@ -39,6 +39,7 @@ class ArraySet:
     masks: np.ndarray  # uint8 [N, H, W, 1] in {0, 1}
     paths: list[Path]
     sources: list[str]
+    extra: np.ndarray | None = None  # bool [N]: image from --extra-data (None: none is)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -58,7 +59,8 @@ def set_seeds(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def _load_arrays(samples: list, classes: tuple[str, ...], size: tuple[int, int]) -> ArraySet:
+def _load_arrays(samples: list, classes: tuple[str, ...], size: tuple[int, int],
+                 extra: np.ndarray | None = None) -> ArraySet:
     height, width = size
     images = np.zeros((len(samples), height, width, 3), dtype=np.uint8)
     masks = np.zeros((len(samples), height, width, 1), dtype=np.uint8)
@@ -66,7 +68,13 @@ def _load_arrays(samples: list, classes: tuple[str, ...], size: tuple[int, int])
         images[index] = preprocess(load_image(sample.path), size).astype(np.uint8)
         masks[index, ..., 0] = data_module.load_mask(sample, size) > 0.5
     labels = np.array([classes.index(sample.label) for sample in samples], dtype=np.int64)
-    return ArraySet(images, labels, masks, [s.path for s in samples], [s.source for s in samples])
+    return ArraySet(images, labels, masks, [s.path for s in samples], [s.source for s in samples], extra)
+
+
+def source_weights(arrays: ArraySet, primary_weight: float) -> np.ndarray:
+    """Per-image loss weight of its data set: ``primary_weight`` for a --data image, 1 for an --extra-data one."""
+    extra = arrays.extra if arrays.extra is not None else np.zeros(len(arrays), dtype=bool)
+    return np.where(extra, 1.0, primary_weight).astype(np.float32)
 
 
 def _cap_per_class(samples: list, cap: int) -> list:
@@ -132,7 +140,8 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     start = time.time()
     prepared = PreparedData(
         classes=classes,
-        train=_load_arrays(by_split["train"] + extra_train, classes, config.size),
+        train=_load_arrays(by_split["train"] + extra_train, classes, config.size,
+                           extra=np.arange(len(by_split["train"]) + len(extra_train)) >= len(by_split["train"])),
         val=_load_arrays(by_split["val"], classes, config.size),
         test=_load_arrays(by_split["test"], classes, config.size),
         extra_test=_load_arrays(extra_test, classes, config.size) if extra_test else None,
@@ -321,7 +330,7 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
     """
     size = size or config.image_size
     augmenter = make_augmenter(config.augment) if config.augment > 0 else None
-    weights = class_weight[arrays.labels].astype(np.float32)
+    weights = (class_weight[arrays.labels] * source_weights(arrays, config.primary_weight)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights))
     dataset = dataset.shuffle(len(arrays), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size, drop_remainder=len(arrays) > config.batch_size)
@@ -355,15 +364,26 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
     return dataset.prefetch(2)
 
 
-def balanced_class_weights(labels: np.ndarray, num_classes: int, power: float = 1.0) -> np.ndarray:
+def balanced_class_weights(labels: np.ndarray, num_classes: int, power: float = 1.0,
+                           image_weights: np.ndarray | None = None) -> np.ndarray:
     """(n / (C * count)) ** power per class: power 1 is scikit-learn's 'balanced' mode, 0.5 its square root.
 
     A power below 1 tempers the weight of a rare class; with joint data (76 "normal" images among 1,945) full
-    balancing gives each normal image ~17x a benign image's weight.
+    balancing gives each normal image ~17x a benign image's weight. ``image_weights`` (e.g. :func:`source_weights`):
+    n and the counts are sums of these, so each class's total weight stays equal at power 1.
     """
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    balanced = len(labels) / (num_classes * np.maximum(counts, 1))
+    image_weights = np.ones(len(labels)) if image_weights is None else np.asarray(image_weights, dtype=np.float64)
+    counts = np.bincount(labels, weights=image_weights, minlength=num_classes).astype(np.float64)
+    balanced = image_weights.sum() / (num_classes * np.where(counts > 0, counts, 1.0))
     return np.where(counts > 0, balanced ** power, 0.0)
+
+
+def training_class_weights(arrays: ArraySet, config: TrainConfig, num_classes: int) -> np.ndarray:
+    """The class weights a run trains with: balanced over the source-weighted counts, or 1 with --no-class-weights."""
+    if not config.class_weights:
+        return np.ones(num_classes)
+    return balanced_class_weights(arrays.labels, num_classes, config.class_weight_power,
+                                  source_weights(arrays, config.primary_weight))
 
 
 def dice_bce_loss(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
@@ -601,8 +621,7 @@ def phase_name(stage: str, phase: FineTunePhase, config: TrainConfig) -> str:
 def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -> tuple[dict, dict]:
     """Stage 1 (frozen backbone) then stage 2 (unfrozen); returns (history, timing)."""
     num_classes = len(prepared.classes)
-    class_weight = (balanced_class_weights(prepared.train.labels, num_classes, config.class_weight_power)
-                    if config.class_weights else np.ones(num_classes))
+    class_weight = training_class_weights(prepared.train, config, num_classes)
     train_data = make_train_dataset(prepared.train, config, class_weight, num_classes)
     steps = int(train_data.cardinality().numpy())
     small_data = (make_train_dataset(prepared.train, config, class_weight, num_classes, config.progressive_size)
@@ -693,6 +712,8 @@ def check_config(config: TrainConfig) -> None:
     parse_freeze_schedule(config)
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
+    if config.primary_weight <= 0:
+        raise ConfigError(f"--primary-weight must be above 0, got {config.primary_weight}")
     if config.mixup > 0 and config.cutmix > 0:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
     if config.split_order not in split_module.SPLIT_ORDERS:

@@ -52,6 +52,9 @@ def test_extra_data_split_by_patient_and_written(tmp_path: Path) -> None:
     n_extra_train = sum(row["split"] == "train" for row in rows)
     assert prepared.extra_test is not None and len(prepared.extra_test) == 20 - n_extra_train > 0
     assert sum(source == "busbra" for source in prepared.train.sources) == n_extra_train
+    # --primary-weight tells the two apart by this flag, whatever the data sets' names
+    assert prepared.train.extra is not None
+    assert [bool(flag) for flag in prepared.train.extra] == [source == "busbra" for source in prepared.train.sources]
     assert set(prepared.extra_test.sources) == {"busbra"}
 
 
