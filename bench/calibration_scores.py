@@ -28,7 +28,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from bench.common import model_metadata, write_result
+from bench.common import model_labels_and_size, write_result
 from bench.compare_models import add_held_out_arguments, held_out
 from desktop_app.core import contract
 from desktop_app.core.imageio import load_image
@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for model_path in args.models:
-        metadata = model_metadata(model_path)
-        labels = json.loads(metadata[contract.META_LABELS])
-        size = tuple(json.loads(metadata[contract.META_INPUT_SIZE]))
+        labels, size = model_labels_and_size(model_path)
         subsets = {subset: load_subset(args.data, args.split, subset, labels, size) for subset in args.subsets}
         rows.append(score_model(model_path, subsets, labels, args.bootstrap))
         row = rows[-1]

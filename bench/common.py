@@ -125,6 +125,14 @@ def model_metadata(model: Path) -> dict[str, str]:
     return {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
 
 
+def model_labels_and_size(model: Path) -> tuple[list[str], tuple[int, int]]:
+    """A contract model's class labels and (height, width) input size, from its metadata."""
+    from desktop_app.core import contract
+
+    metadata = model_metadata(model)
+    return json.loads(metadata[contract.META_LABELS]), tuple(json.loads(metadata[contract.META_INPUT_SIZE]))
+
+
 def read_result(name: str) -> dict | None:
     path = OUT / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None

@@ -16,7 +16,6 @@ cancers found and images wrongly called malignant. The test images never choose 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -28,8 +27,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.calibration_scores import AFTER, load_subset, stage_probabilities
-from bench.common import model_metadata, write_result
-from desktop_app.core import contract
+from bench.common import model_labels_and_size, write_result
 from training.report import compute_metrics
 
 MALIGNANT = "malignant"
@@ -83,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for model_path in args.models:
-        metadata = model_metadata(model_path)
-        labels = json.loads(metadata[contract.META_LABELS])
-        size = tuple(json.loads(metadata[contract.META_INPUT_SIZE]))
+        labels, size = model_labels_and_size(model_path)
         malignant = labels.index(MALIGNANT)
         subsets = {"busi_val": (args.data, args.split, "val"), "busi_test": (args.data, args.split, "test")}
         if args.other_data is not None:
