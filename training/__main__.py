@@ -33,6 +33,10 @@ _HELP = {
     "epochs": "stage 2 (fine-tune) epochs",
     "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
     "augment": "augmentation strength multiplier (0 disables)",
+    "extra_val_fraction": ("share of the --extra-data training patients (0.1: a tenth, chosen by patient and class) "
+                           "kept out of training to fit the calibration beside --data's validation images, so the "
+                           "temperature and class offsets also see the other scanners; its test patients are "
+                           "unchanged; 0 (default): calibration on --data's validation images only"),
     "primary_weight": ("loss weight of each --data training image relative to an --extra-data image (2: BUSI "
                        "counts as if drawn twice as often); class weights are balanced over the weighted counts"),
     "mixup": ("mixup: blend each training image with another of its batch by a weight drawn from Beta(a, a) "

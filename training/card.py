@@ -30,6 +30,12 @@ def _num(value: object, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}" if isinstance(value, (int, float)) else "n/a"
 
 
+def _calibration_set_note(split: dict) -> str:
+    """Which images besides the data's validation split the calibration saw (``--extra-val-fraction``)."""
+    fraction = split.get("extra_val_fraction", 0.0)
+    return f" (and {fraction:g} of the extra data's training patients, kept out of training)" if fraction else ""
+
+
 def _split_order_note(split: dict) -> str:
     """How the split placed its groups, where it is not the split of record's largest-first order."""
     order = split.get("order", DEFAULT_SPLIT_ORDER)
@@ -115,7 +121,8 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         f"## Held-out test metrics (own group-aware split, n = {metrics.get('n', '?')})",
         (f"- accuracy {_pct(metrics.get('accuracy'))}, macro-F1 {_num(metrics.get('macro_f1'))}, "
         f"macro ROC-AUC {_num(metrics.get('macro_roc_auc'))}"),
-        (f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation; "
+        (f"- calibration: temperature {_num(float(meta.get(contract.META_TEMPERATURE, 'nan')))} fitted on validation"
+        f"{_calibration_set_note(training.get('split', {}))}; "
         f"class offsets: {describe_class_offsets(json.loads(meta.get(contract.META_CLASS_OFFSETS, 'null')))}; "
         f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"
         + (f"; NLL {_num(metrics['nll'])}, Brier score {_num(metrics['brier'])}" if "nll" in metrics else "")),

@@ -35,6 +35,7 @@ class TrainConfig:
     groups: str | None = None  # precomputed grouping file (CSV path,group or DUPLICATES.tsv)
     extra_data: list[str] = field(default_factory=list)  # extra BUS-BRA-style roots joined to the training split
     hold_out_device: list[str] = field(default_factory=list)  # extra data: these scanners' patients all go to test
+    extra_val_fraction: float = 0.0  # extra data: this share of its training patients calibrates beside --data's val
     image_size: int = 224
     weights: str = "imagenet"  # imagenet | none | PATH
     train_batchnorm: bool = False  # with pretrained weights: BatchNorm keeps learning instead of inference mode

@@ -105,21 +105,24 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
     out = Path(out) if out else run_dir / MODEL_NAME
     labels = list(prepared.classes)
 
-    val_logits = predict_logits(models.training_model, prepared.val.images)
-    temperature = fit_temperature(val_logits, prepared.val.labels)
-    print(f"temperature (fitted on {len(prepared.val)} validation images): {temperature:.3f}", flush=True)
+    calibration_images, calibration_labels = prepared.calibration_set()
+    described = f"{len(calibration_labels)} validation images"
+    if len(calibration_labels) > len(prepared.val):
+        described += f" ({len(prepared.val)} of --data, {len(calibration_labels) - len(prepared.val)} of --extra-data)"
+    temperature = fit_temperature(predict_logits(models.training_model, calibration_images), calibration_labels)
+    print(f"temperature (fitted on {described}): {temperature:.3f}", flush=True)
 
     calibrated = models.export_model(temperature=temperature, flip_tta=config.flip_tta)
     uncalibrated = models.export_model(temperature=1.0, flip_tta=config.flip_tta)
     test_cal = keras_outputs(calibrated, prepared.test.images)
     test_uncal = keras_outputs(uncalibrated, prepared.test.images)
     val_cal = keras_outputs(calibrated, prepared.val.images)
+    calibration_probabilities = keras_outputs(calibrated, calibration_images)[contract.OUTPUT_PROBABILITIES]
     offsets_record = None
     offset_names = parse_class_names(config.offset_classes)
     if offset_class_indices(labels, offset_names):
-        offsets_record = fit_class_offsets(val_cal[contract.OUTPUT_PROBABILITIES], prepared.val.labels, labels,
-                                           offset_names)
-        print(f"class offsets (fitted on {len(prepared.val)} validation images): {offsets_record['offsets']}, "
+        offsets_record = fit_class_offsets(calibration_probabilities, calibration_labels, labels, offset_names)
+        print(f"class offsets (fitted on {described}): {offsets_record['offsets']}, "
               f"temperature {offsets_record['temperature']:.3f}", flush=True)
 
     def final_probabilities(outputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -132,9 +135,18 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
         final_probabilities(test_cal), labels, history or {},
     )
     metrics["validation"] = report.compute_metrics(prepared.val.labels, final_probabilities(val_cal), labels)
+    extra_test_cal = None
     if prepared.extra_test is not None and len(prepared.extra_test):
-        extra = keras_outputs(calibrated, prepared.extra_test.images)
-        metrics["extra_test"] = report.compute_metrics(prepared.extra_test.labels, final_probabilities(extra), labels)
+        extra_test_cal = keras_outputs(calibrated, prepared.extra_test.images)
+        metrics["extra_test"] = report.compute_metrics(prepared.extra_test.labels, final_probabilities(extra_test_cal),
+                                                       labels)
+    if prepared.extra_val is not None and len(prepared.extra_val):
+        extra_val_cal = keras_outputs(calibrated, prepared.extra_val.images)
+        metrics["extra_validation"] = report.compute_metrics(prepared.extra_val.labels,
+                                                             final_probabilities(extra_val_cal), labels)
+        if offsets_record:  # the same network calibrated the old way, for comparison
+            metrics["calibration_on_primary_validation_only"] = primary_only_calibration(
+                prepared, val_cal, test_cal, extra_test_cal, labels, offset_names)
     metrics["temperature"] = temperature
     if offsets_record:
         metrics["class_offsets"] = offsets_record
@@ -163,7 +175,9 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
         "data": {"root": Path(config.data).name, "counts": prepared.counts, "extra_data":
                  [Path(p).name for p in config.extra_data]},
         "split": {"method": "group-aware (near-duplicate groups kept together), stratified by class",
-                  "seed": config.data_split_seed, "order": config.split_order, "fractions": {"val": config.val_fraction, "test": config.test_fraction},
+                  "seed": config.data_split_seed, "order": config.split_order,
+                  "fractions": {"val": config.val_fraction, "test": config.test_fraction},
+                  "extra_val_fraction": config.extra_val_fraction,
                   "groups_file": Path(config.groups).name if config.groups else None},
         "weights_origin": weights_origin(config.weights),
         "recipe": json.loads(config.to_json()) | {"data": Path(config.data).name, "out": Path(config.out).name},
@@ -194,6 +208,23 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {digest})")
     print(json.dumps(_headline(metrics), indent=2))
     return out
+
+
+def primary_only_calibration(prepared: PreparedData, val_cal: dict, test_cal: dict, extra_test_cal: dict | None,
+                             labels: list[str], offset_names: list[str]) -> dict:
+    """Offsets fitted on --data's validation images alone and the held-out figures they give (not exported).
+
+    The probabilities passed in already went through the exported temperature; the offsets record fits its own, so
+    the pair spans the same corrections as a fit from the raw logits.
+    """
+    record = fit_class_offsets(val_cal[contract.OUTPUT_PROBABILITIES], prepared.val.labels, labels, offset_names)
+    result = {"class_offsets": record, "test": report.compute_metrics(
+        prepared.test.labels, apply_record(test_cal[contract.OUTPUT_PROBABILITIES], record, labels), labels)}
+    if extra_test_cal is not None:
+        result["extra_test"] = report.compute_metrics(
+            prepared.extra_test.labels, apply_record(extra_test_cal[contract.OUTPUT_PROBABILITIES], record, labels),
+            labels)
+    return result
 
 
 def _headline(metrics: dict) -> dict:

@@ -48,6 +48,8 @@ def _row(run_dir: Path) -> str:
         recipe += f", class weights balanced^{config['class_weight_power']}"
     if config.get("primary_weight", 1.0) != 1.0:
         recipe += f", BUSI images weighted {config['primary_weight']:g}x"
+    if config.get("extra_val_fraction", 0.0):
+        recipe += f", calibrated on BUSI val + {config['extra_val_fraction']:g} of BUS-BRA's training patients"
     offsets = {name: value for name, value in metrics.get("class_offsets", {}).get("offsets", {}).items() if value}
     if offsets:
         recipe += ", class offsets " + " ".join(f"{name} {value:+.2f}" for name, value in offsets.items())

@@ -46,3 +46,23 @@ def write_dataset(root: Path, per_class: int = 6) -> Path:
             Image.fromarray(base.astype(np.uint8)).save(folder / f"{name} ({i + 1}).png")
             Image.fromarray(mask).save(folder / f"{name} ({i + 1})_mask.png")
     return root
+
+
+def device_of_patient(patient: int) -> str:
+    """The scanner ``write_busbra`` gives a patient: every fourth one (1, 5, 9, ...) a Toshiba."""
+    return "Toshiba Aplio 300" if patient % 4 == 1 else "GE Logiq 5"
+
+
+def write_busbra(root: Path, patients: int = 10) -> Path:
+    """A BUS-BRA-style root: two random images per patient, benign or malignant, and a MANIFEST.tsv."""
+    rng = np.random.default_rng(5)
+    rows = ["relative_path\tclass\tpatient\tmask\tdevice"]
+    for patient in range(1, patients + 1):
+        label = "malignant" if patient % 3 == 0 else "benign"
+        for side in ("l", "r"):
+            image = rng.integers(0, 255, size=(30 + patient, 40), dtype=np.uint8)
+            (root / label).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(root / label / f"bus_{patient:04d}-{side}.png")
+            rows.append(f"{label}/bus_{patient:04d}-{side}.png\t{label}\t{patient}\t\t{device_of_patient(patient)}")
+    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
+    return root

@@ -217,3 +217,43 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
         if node.op_type == "Conv" and any(a.name == "kernel_shape" and list(a.ints) == [7, 7] for a in node.attribute)
     ]
     assert len(stem_convolutions) == 1  # both views share one backbone (a batch of 2N), not two copies
+
+
+def test_extra_validation_patients_calibrate_beside_busi_validation(tmp_path: Path) -> None:
+    """--extra-val-fraction: temperature and class offsets are fitted on BUSI val + the kept BUS-BRA patients.
+
+    The metrics keep the other-scanner validation figures and, for comparison, what offsets fitted on BUSI val alone
+    give on the same held-out images; the split and the model card record the fraction.
+    """
+    import csv
+
+    from tests.training.synthetic import write_busbra
+    from training.card import render_card
+
+    data = write_dataset(tmp_path / "data")
+    extra = write_busbra(tmp_path / "busbra", patients=20)
+    run_dir = tmp_path / "run"
+    assert training_main([
+        "train", "--data", str(data), "--extra-data", str(extra), "--extra-val-fraction", "0.3", "--out",
+        str(run_dir), "--weights", "none", "--image-size", str(SIZE), "--frozen-epochs", "0", "--epochs", "1",
+        "--batch-size", "4", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4",
+        "--verbose", "0", "--offset-classes", "normal,benign",
+    ]) == 0
+    with open(run_dir / "split_busbra.csv", newline="") as handle:
+        extra_rows = [row["split"] for row in csv.DictReader(handle)]
+    with open(run_dir / "split.csv", newline="") as handle:
+        busi_val = sum(row["split"] == "val" for row in csv.DictReader(handle))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["extra_validation"]["n"] == extra_rows.count("val") > 0
+    assert metrics["extra_test"]["n"] == extra_rows.count("test")
+    record = metrics["class_offsets"]
+    assert record["fitted_on"].startswith(f"{busi_val + extra_rows.count('val')} validation images")
+    alternative = metrics["calibration_on_primary_validation_only"]
+    assert alternative["class_offsets"]["fitted_on"].startswith(f"{busi_val} validation images")
+    assert alternative["test"]["n"] == metrics["test"]["n"] and alternative["extra_test"]["n"] == extra_rows.count(
+        "test")
+    assert record["offsets"] != alternative["class_offsets"]["offsets"]  # the extra images moved the fit
+    metadata = {p.key: p.value for p in onnx.load(str(run_dir / "model.onnx")).metadata_props}
+    assert json.loads(metadata[contract.META_CLASS_OFFSETS])["offsets"] == record["offsets"]
+    assert json.loads(metadata[contract.META_TRAINING])["split"]["extra_val_fraction"] == 0.3
+    assert "0.3 of the extra data's training patients" in render_card(run_dir / "model.onnx", "python -m training")

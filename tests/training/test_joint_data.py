@@ -7,36 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 pytest.importorskip("tensorflow")
 
-from tests.training.synthetic import write_dataset
+from tests.training.synthetic import device_of_patient, write_busbra, write_dataset
 from training.config import TrainConfig
 from training.train import prepare_data
 
 
-def _device(patient: int) -> str:
-    return "Toshiba Aplio 300" if patient % 4 == 1 else "GE Logiq 5"
-
-
-def _write_busbra(root: Path, patients: int = 10) -> Path:
-    rng = np.random.default_rng(5)
-    rows = ["relative_path\tclass\tpatient\tmask\tdevice"]
-    for patient in range(1, patients + 1):
-        label = "malignant" if patient % 3 == 0 else "benign"
-        for side in ("l", "r"):
-            image = rng.integers(0, 255, size=(30 + patient, 40), dtype=np.uint8)
-            (root / label).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(root / label / f"bus_{patient:04d}-{side}.png")
-            rows.append(f"{label}/bus_{patient:04d}-{side}.png\t{label}\t{patient}\t\t{_device(patient)}")
-    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
-    return root
-
-
 def test_extra_data_split_by_patient_and_written(tmp_path: Path) -> None:
     data = write_dataset(tmp_path / "busi")
-    extra = _write_busbra(tmp_path / "busbra")
+    extra = write_busbra(tmp_path / "busbra")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     config = TrainConfig(data=str(data), out=str(run_dir), extra_data=[str(extra)], image_size=16,
@@ -63,7 +44,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
     from training.data import DatasetError
 
     data = write_dataset(tmp_path / "busi")
-    extra = _write_busbra(tmp_path / "busbra", patients=12)
+    extra = write_busbra(tmp_path / "busbra", patients=12)
     splits = {}
     for name, held in (("plain", []), ("loso", ["toshiba"])):
         run_dir = tmp_path / name
@@ -73,7 +54,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
         prepared = prepare_data(config, run_dir)
         with open(run_dir / "split_busbra.csv", newline="") as handle:
             splits[name] = {row["path"]: row["split"] for row in csv.DictReader(handle)}
-    toshiba = {path for path in splits["loso"] if _device(int(Path(path).stem[4:8])) == "Toshiba Aplio 300"}
+    toshiba = {path for path in splits["loso"] if device_of_patient(int(Path(path).stem[4:8])) == "Toshiba Aplio 300"}
     assert len(toshiba) == 6 and {splits["loso"][path] for path in toshiba} == {"test"}
     assert any(splits["plain"][path] == "train" for path in toshiba)  # held out only when asked
     assert all(splits["loso"][path] == splits["plain"][path] for path in splits["plain"] if path not in toshiba)
@@ -92,7 +73,7 @@ def test_held_out_scanner_goes_to_test_whole_and_other_patients_keep_their_split
 
 def _split_files(tmp_path: Path, name: str, **seeds: int | str) -> tuple[str, str]:
     data = tmp_path / "busi" if (tmp_path / "busi").exists() else write_dataset(tmp_path / "busi")
-    extra = tmp_path / "busbra" if (tmp_path / "busbra").exists() else _write_busbra(tmp_path / "busbra", patients=16)
+    extra = tmp_path / "busbra" if (tmp_path / "busbra").exists() else write_busbra(tmp_path / "busbra", patients=16)
     run_dir = tmp_path / name
     run_dir.mkdir()
     config = TrainConfig(data=str(data), out=str(run_dir), extra_data=[str(extra)], image_size=16,
@@ -129,3 +110,55 @@ def test_split_order_reaches_both_splits_and_a_wrong_one_is_refused(tmp_path: Pa
     assert orders == ["shuffled", "shuffled", "size", "size"]
     with pytest.raises(ConfigError, match="--split-order must be one of size, shuffled, got 'random'"):
         check_config(TrainConfig(data="d", out="o", image_size=32, split_order="random"))
+
+
+def _split_rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="") as handle:
+        return {row["path"]: row for row in csv.DictReader(handle)}
+
+
+def test_extra_validation_patients_come_from_training_rows_only(tmp_path: Path) -> None:
+    """--extra-val-fraction keeps whole training patients for calibration; the test patients do not change."""
+    data = write_dataset(tmp_path / "busi")
+    extra = write_busbra(tmp_path / "busbra", patients=20)
+    splits, prepared = {}, {}
+    for name, fraction in (("plain", 0.0), ("calibrated", 0.3)):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        config = TrainConfig(data=str(data), out=str(run_dir), extra_data=[str(extra)], image_size=16,
+                             val_fraction=0.25, test_fraction=0.25, extra_val_fraction=fraction)
+        prepared[name] = prepare_data(config, run_dir)
+        splits[name] = _split_rows(run_dir / "split_busbra.csv")
+    plain, calibrated = splits["plain"], splits["calibrated"]
+    assert "val" not in {row["split"] for row in plain.values()} and prepared["plain"].extra_val is None
+    kept = {path for path, row in calibrated.items() if row["split"] == "val"}
+    assert kept and {plain[path]["split"] for path in kept} == {"train"}  # drawn from training rows only
+    assert all(calibrated[path]["split"] == plain[path]["split"] for path in plain if path not in kept)
+    by_patient: dict[str, set[str]] = {}
+    for row in calibrated.values():
+        by_patient.setdefault(row["group"], set()).add(row["split"])
+    assert all(len(names) == 1 for names in by_patient.values())  # a patient is never split
+    assert {calibrated[path]["label"] for path in kept} == {"benign", "malignant"}  # stratified by class
+
+    extra_val = prepared["calibrated"].extra_val
+    assert extra_val is not None and len(extra_val) == len(kept)
+    assert sum(source == "busbra" for source in prepared["calibrated"].train.sources) == (
+        sum(source == "busbra" for source in prepared["plain"].train.sources) - len(kept))
+    images, labels = prepared["calibrated"].calibration_set()
+    val = prepared["calibrated"].val
+    assert len(images) == len(labels) == len(val) + len(kept)
+    np.testing.assert_array_equal(labels, np.concatenate([val.labels, extra_val.labels]))
+    plain_images, _ = prepared["plain"].calibration_set()
+    assert plain_images is prepared["plain"].val.images
+
+
+@pytest.mark.parametrize(("fraction", "extra", "message"), [
+    (0.2, False, "needs --extra-data"), (1.0, True, "below 1"), (-0.1, True, "at least 0")])
+def test_extra_validation_fraction_is_checked_before_loading(tmp_path: Path, fraction: float, extra: bool,
+                                                             message: str) -> None:
+    from training.train import ConfigError, check_config
+
+    config = TrainConfig(data=str(tmp_path), out=str(tmp_path / "run"), image_size=32, extra_val_fraction=fraction,
+                         extra_data=[str(tmp_path)] if extra else [])
+    with pytest.raises(ConfigError, match=message):
+        check_config(config)
