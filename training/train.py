@@ -53,6 +53,14 @@ class PreparedData:
     test: ArraySet
     extra_test: ArraySet | None  # held-out part of the extra (other-scanner) data
     counts: dict
+    extra_val: ArraySet | None = None  # extra-data patients kept for calibration (--extra-val-fraction)
+
+    def calibration_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) the calibration is fitted on: --data's validation images, then the extra ones if any."""
+        if self.extra_val is None or not len(self.extra_val):
+            return self.val.images, self.val.labels
+        return (np.concatenate([self.val.images, self.extra_val.images]),
+                np.concatenate([self.val.labels, self.extra_val.labels]))
 
 
 def set_seeds(seed: int) -> None:
@@ -89,6 +97,23 @@ def _cap_per_class(samples: list, cap: int) -> list:
     return kept
 
 
+def calibration_patients(extra: data_module.Dataset, extra_split: dict[Path, str],
+                         config: TrainConfig) -> dict[Path, str]:
+    """``{path: "val"}`` for the extra-data training patients kept for calibration (``--extra-val-fraction``).
+
+    Drawn from the training rows only, by patient and stratified by class (``make_split``), so the test patients
+    stay those of every other run.
+    """
+    if config.extra_val_fraction <= 0:
+        return {}
+    training_rows = data_module.Dataset(extra.root, extra.classes,
+                                        tuple(s for s in extra.samples if extra_split[s.path] == "train"))
+    fraction = config.extra_val_fraction
+    kept = split_module.make_split(training_rows, fractions=(1.0 - fraction, fraction, 0.0),
+                                   seed=config.data_split_seed, order=config.split_order)
+    return {path: "val" for path, name in kept.items() if name == "val"}
+
+
 def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     """Discover, group, split (written to split.csv) and load every image once at the model's input size."""
     dataset = data_module.discover_dataset(config.data, masks_root=config.masks)
@@ -115,6 +140,7 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     if config.hold_out_device and not config.extra_data:
         raise data_module.DatasetError("--hold-out-device needs --extra-data with a manifest that names devices")
     extra_train: list = []
+    extra_val: list = []
     extra_test: list = []
     extra_counts: dict = {}
     for extra_root in config.extra_data:
@@ -126,13 +152,15 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
         held_groups = data_module.hold_out_devices(extra.samples, config.hold_out_device)
         extra_split = {sample.path: "test" if sample.group in held_groups or extra_split[sample.path] != "train"
                        else "train" for sample in extra.samples}
+        extra_split.update(calibration_patients(extra, extra_split, config))
         split_module.write_split_csv(extra, extra_split, run_dir / f"split_{Path(extra_root).name}.csv")
         unknown = set(extra.classes) - set(dataset.classes)
         if unknown:
             raise data_module.DatasetError(f"extra data {extra_root} has classes {sorted(unknown)} not in {config.data}")
         for sample in extra.samples:
-            (extra_train if extra_split[sample.path] == "train" else extra_test).append(sample)
-        extra_counts[str(extra_root)] = {"train": len(extra_train), "test": len(extra_test), "classes": extra.counts(),
+            {"train": extra_train, "val": extra_val, "test": extra_test}[extra_split[sample.path]].append(sample)
+        extra_counts[str(extra_root)] = {"train": len(extra_train), "val": len(extra_val), "test": len(extra_test),
+                                         "classes": extra.counts(),
                                          "held_out_devices": sorted({s.device for s in extra.samples
                                                                      if s.group in held_groups})}
 
@@ -145,6 +173,7 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
         val=_load_arrays(by_split["val"], classes, config.size),
         test=_load_arrays(by_split["test"], classes, config.size),
         extra_test=_load_arrays(extra_test, classes, config.size) if extra_test else None,
+        extra_val=_load_arrays(extra_val, classes, config.size) if extra_val else None,
         counts={
             "classes": list(classes),
             "total": dataset.counts(),
@@ -712,6 +741,10 @@ def check_config(config: TrainConfig) -> None:
     parse_freeze_schedule(config)
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
+    if not 0 <= config.extra_val_fraction < 1:
+        raise ConfigError(f"--extra-val-fraction must be at least 0 and below 1, got {config.extra_val_fraction}")
+    if config.extra_val_fraction > 0 and not config.extra_data:
+        raise ConfigError("--extra-val-fraction needs --extra-data")
     if config.primary_weight <= 0:
         raise ConfigError(f"--primary-weight must be above 0, got {config.primary_weight}")
     if config.mixup > 0 and config.cutmix > 0:
