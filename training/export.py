@@ -117,7 +117,12 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
     test_cal = keras_outputs(calibrated, prepared.test.images)
     test_uncal = keras_outputs(uncalibrated, prepared.test.images)
     val_cal = keras_outputs(calibrated, prepared.val.images)
-    calibration_probabilities = keras_outputs(calibrated, calibration_images)[contract.OUTPUT_PROBABILITIES]
+    extra_val_cal = None
+    calibration_probabilities = val_cal[contract.OUTPUT_PROBABILITIES]
+    if prepared.extra_val is not None and len(prepared.extra_val):  # calibration_set's order: --data's, then these
+        extra_val_cal = keras_outputs(calibrated, prepared.extra_val.images)
+        calibration_probabilities = np.concatenate([calibration_probabilities,
+                                                    extra_val_cal[contract.OUTPUT_PROBABILITIES]])
     offsets_record = None
     offset_names = parse_class_names(config.offset_classes)
     if offset_class_indices(labels, offset_names):
@@ -140,8 +145,7 @@ def finalize(config: TrainConfig, prepared: PreparedData, models: ClassifierMode
         extra_test_cal = keras_outputs(calibrated, prepared.extra_test.images)
         metrics["extra_test"] = report.compute_metrics(prepared.extra_test.labels, final_probabilities(extra_test_cal),
                                                        labels)
-    if prepared.extra_val is not None and len(prepared.extra_val):
-        extra_val_cal = keras_outputs(calibrated, prepared.extra_val.images)
+    if extra_val_cal is not None:
         metrics["extra_validation"] = report.compute_metrics(prepared.extra_val.labels,
                                                              final_probabilities(extra_val_cal), labels)
         if offsets_record:  # the same network calibrated the old way, for comparison
