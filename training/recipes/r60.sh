@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # r60 (2026-12-06; criterion met: BUSI 0.771, BUS-BRA 0.827, 20 + 85 cancers, paired p = 1.0 and 0.024 in r60's
-# favour; the dose condition holds; not yet shipped, training/RESULTS.md): r57 (half augmentation, training seed 0,
+# favour; the dose condition holds; shipped 2026-12-06, training/RESULTS.md): r57 (half augmentation, training seed 0,
 # split of record) with the lesion-mask loss weighted 2.0 (--seg-weight 2.0): the dose after 0.5 (r46) and 1.0 (r57),
 # same seed, so the three differ in that weight alone. Why: at 1.0 the first two seeds (r57, r58) each beat their
 # weight-0.5 draw on BUSI and BUS-BRA accuracy; a heavier weight tells whether the gain grows or has peaked.
