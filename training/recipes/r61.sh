@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# r61 (2026-12-06): r60 (half augmentation, lesion-mask loss weighted 2.0, split of record) with training seed 1; r58
-# is the same command at weight 1.0. Why: r60 met its shipping criterion on one draw, and the weight is read over
-# three seeds, each paired with its weight-1.0 draw. Criterion, written before any r61 result is seen: replace r60
-# (shipped 2026-12-06) only if, paired with it on the split of record (bash training/recipes/eval.sh
+# r61 (2026-12-06; criterion failed: BUSI 0.719, BUS-BRA 0.832, 18 + 83 cancers; not shipped, training/RESULTS.md):
+# r60 (half augmentation, lesion-mask loss weighted 2.0, split of record) with training seed 1; r58 is the same
+# command at weight 1.0. Why: r60 met its shipping criterion on one draw, and the weight is read over three seeds,
+# each paired with its weight-1.0 draw. Criterion, written before any r61 result is seen: replace r60 (shipped
+# 2026-12-06) only if, paired with it on the split of record (bash training/recipes/eval.sh
 # r61_r14_recipe_aug05_seg2_seed1_split0), it is at least as good on every headline: BUSI test accuracy >= 0.771,
 # BUS-BRA held-out accuracy >= 0.827, cancers found on both test sets together >= 105 (20 + 85), ROC-AUC >= r60's
 # minus 0.01 on both (0.908, 0.876), and neither paired McNemar test significant (p < 0.05) in r60's favour. Weight
