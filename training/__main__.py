@@ -45,6 +45,10 @@ _HELP = {
                "from Beta(a, a) (kept >= 0.5), with the same square of its lesion mask, and blend labels and class "
                "weights by the pixels kept; 0 disables; not with --mixup"),
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
+    "mask_pooling": ("lesion-guided pooling (needs --seg-head): the classifier sees the mean of the /32 features and "
+                     "the mean of the same features weighted by the predicted lesion mask (no gradient into the "
+                     "mask), so the lesion's own features count apart from the rest of the frame; the CAM stays "
+                     "exact"),
     "flip_tta": "average over a horizontal flip inside the exported graph",
     "mixed_precision": ("train in mixed bfloat16 where the hardware has it natively (AVX-512 BF16 / AMX CPU, or a GPU "
                         "of compute capability 8.0+; 1.3x faster per step on such a CPU); elsewhere float32, since "

@@ -63,6 +63,7 @@ class TrainConfig:
     cutmix: float = 0.0  # CutMix Beta(a, a) parameter; 0 disables (an alternative to mixup)
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
+    mask_pooling: bool = False  # classifier also sees the features pooled under the predicted lesion mask
     flip_tta: bool = False  # average over a horizontal flip inside the exported graph
     mixed_precision: bool = False  # ask for mixed bfloat16 (granted where native: training/precision.py); export float32
     fast_cpu_kernels: bool = True  # CPU: faster conv gradients and fused BatchNorm while training (training/fast_kernels.py)

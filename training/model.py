@@ -64,11 +64,14 @@ class ModelSpec:
     dropout: float = 0.3
     seg_head: bool = False
     seg_width: int = 64
+    mask_pooling: bool = False  # classifier input: [mean of f32, mean of f32 x predicted mask]; needs seg_head
     train_batchnorm: bool = False  # keep BatchNorm learning even from pretrained weights (own pretraining)
     any_training_size: bool = False  # training model input (None, None): progressive resizing; export stays fixed
 
     def __post_init__(self) -> None:
         check_image_size(self.image_size, feature_pyramid=self.seg_head)
+        if self.mask_pooling and not self.seg_head:
+            raise ValueError("mask pooling needs the lesion-mask head (--seg-head)")
 
     @property
     def pretrained(self) -> bool:
@@ -142,6 +145,8 @@ class ClassifierModels:
         self.dropout = layers.Dropout(spec.dropout, name="dropout")
         self.classifier = layers.Dense(spec.num_classes, name="classifier")
         self.seg_layers = self._build_seg_layers() if spec.seg_head else None
+        # the mask is at /8 and the classification features at /32
+        self.mask_to_stride32 = layers.AveragePooling2D(FEATURE_STRIDE // 8, name="mask_to_stride32")
         self.training_model = self._build_training_model()
 
     # -- segmentation head -------------------------------------------------------------------------------------
@@ -164,6 +169,18 @@ class ClassifierModels:
         x = ops.add(seg["up8"](x), seg["lat8"](f8))
         return seg["out"](seg["fuse"](x))
 
+    def _classifier_features(self, f32: keras.KerasTensor, mask: keras.KerasTensor | None) -> keras.KerasTensor:
+        """The per-position classifier input: f32, or with mask pooling [f32, f32 x mask at /32].
+
+        The classifier is linear, so its spatial mean is the logits either way and the CAM stays exact. The mask
+        (at /8) is averaged down to /32 and carries no gradient: the mask loss alone teaches the mask head.
+        """
+        if not self.spec.mask_pooling:
+            return f32
+        assert mask is not None
+        weight = ops.stop_gradient(ops.cast(self.mask_to_stride32(mask), f32.dtype))
+        return ops.concatenate([f32, f32 * weight], axis=-1)
+
     # -- models -------------------------------------------------------------------------------------------------
     def _features(self, image: keras.KerasTensor, training: bool | None) -> list[keras.KerasTensor]:
         return self.backbone(self.normalise(image), training=training)
@@ -174,11 +191,12 @@ class ClassifierModels:
         # Pretrained backbones keep BatchNorm in inference mode (keras-io transfer-learning guide); a randomly
         # initialised one, or one from the project's own short pretraining, learns its BatchNorm statistics.
         f8, f16, f32 = self._features(image, training=False if self.spec.frozen_batchnorm else None)
-        logits = self.classifier(self.dropout(self.pool(f32)))
+        mask = self._segment(f8, f16, f32) if self.seg_layers is not None else None
+        logits = self.classifier(self.dropout(self.pool(self._classifier_features(f32, mask))))
         # float32 outputs: losses stay in full precision when the layers compute in bfloat16 (mixed precision).
         outputs = {"logits": layers.Identity(name="logits", dtype="float32")(logits)}
-        if self.seg_layers is not None:
-            outputs["mask"] = layers.Identity(name="mask", dtype="float32")(self._segment(f8, f16, f32))
+        if mask is not None:
+            outputs["mask"] = layers.Identity(name="mask", dtype="float32")(mask)
         return keras.Model(image, outputs, name="busi_densenet121")
 
     def export_model(self, temperature: float = 1.0, flip_tta: bool = False) -> keras.Model:
@@ -191,9 +209,11 @@ class ClassifierModels:
         views = ops.concatenate([image, ops.flip(image, axis=2)], axis=0) if flip_tta else image
         f8, f16, f32 = self._features(views, training=False)
         embedding = self.pool(f32)
-        probabilities = ops.softmax(self.classifier(embedding) / temperature, axis=-1)
-        cam = self.classifier(f32)  # Dense on the feature map: spatial mean of cam == logits (exact CAM)
         mask = self._segment(f8, f16, f32) if self.seg_layers is not None else None
+        classifier_features = self._classifier_features(f32, mask)
+        probabilities = ops.softmax(self.classifier(self.pool(classifier_features)) / temperature, axis=-1)
+        # Dense on the feature map: spatial mean of cam == logits (exact CAM)
+        cam = self.classifier(classifier_features)
 
         def average_views(tensor: keras.KerasTensor, flipped_maps: bool = False) -> keras.KerasTensor:
             if not flip_tta:

@@ -570,7 +570,8 @@ def models_from_checkpoint(spec: ModelSpec, weights_file: Path) -> ClassifierMod
 
 def model_spec(config: TrainConfig, num_classes: int) -> ModelSpec:
     return ModelSpec(num_classes=num_classes, image_size=config.size, weights=config.weights,
-                     dropout=config.dropout, seg_head=config.seg_head, train_batchnorm=config.train_batchnorm,
+                     dropout=config.dropout, seg_head=config.seg_head, mask_pooling=config.mask_pooling,
+                     train_batchnorm=config.train_batchnorm,
                      any_training_size=config.progressive_epochs > 0)
 
 
@@ -749,6 +750,8 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"--primary-weight must be above 0, got {config.primary_weight}")
     if config.mixup > 0 and config.cutmix > 0:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
+    if config.mask_pooling and not config.seg_head:
+        raise ConfigError("--mask-pooling pools under the predicted lesion mask: it needs --seg-head")
     if config.split_order not in split_module.SPLIT_ORDERS:
         raise ConfigError(f"--split-order must be one of {', '.join(split_module.SPLIT_ORDERS)}, "
                           f"got {config.split_order!r}")

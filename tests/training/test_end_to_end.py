@@ -159,6 +159,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     - ``--average-last-epochs 2``: the mean of the last 2 epochs' weights is what gets exported.
     - ``--offset-classes ""``: temperature scaling alone, no class offsets.
     - ``--split-order shuffled``: recorded in the metadata and the model card.
+    - ``--mask-pooling``: the lesion-guided pooling exports through tf2onnx and passes parity.
     """
     import keras
 
@@ -174,7 +175,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
         "--progressive-size", str(SIZE), "--progressive-epochs", "1", "--frozen-epochs", "0", "--epochs", "3",
         "--average-last-epochs", "2", "--batch-size", "4", "--seg-head", "--mixed-precision", "--flip-tta",
         "--seed", "1", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4",
-        "--verbose", "0", "--offset-classes", "", "--split-order", "shuffled",
+        "--verbose", "0", "--offset-classes", "", "--split-order", "shuffled", "--mask-pooling",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -192,7 +193,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     assert contract.META_CLASS_OFFSETS not in metadata
     training = json.loads(metadata[contract.META_TRAINING])
     assert "random initialisation" in training["weights_origin"]
-    assert training["recipe"]["mixed_precision"] is True
+    assert training["recipe"]["mixed_precision"] is True and training["recipe"]["mask_pooling"] is True
     assert training["recipe"]["progressive_size"] == SIZE and training["recipe"]["progressive_epochs"] == 1
     timing = training["timing"]
     assert timing["precision"] == "mixed_bfloat16"

@@ -135,3 +135,62 @@ def test_cli_refuses_the_size_before_loading_any_data(
     assert code == 2
     error = capsys.readouterr().err
     assert "multiple of 32" in error and "no-such-folder" not in error
+
+
+def test_mask_pooling_needs_the_mask_head() -> None:
+    with pytest.raises(ValueError, match="lesion-mask head"):
+        ModelSpec(num_classes=3, image_size=(64, 64), weights="none", mask_pooling=True)
+
+
+def _mask_pooling_models() -> ClassifierModels:
+    return ClassifierModels(ModelSpec(num_classes=3, image_size=(64, 64), weights="none", seg_head=True,
+                                      mask_pooling=True))
+
+
+def test_mask_pooling_keeps_the_cam_exact_and_reads_the_predicted_mask() -> None:
+    """The classifier sees [f32, f32 x mask]: its kernel doubles, the CAM's spatial mean is still the logits, and
+    the probabilities move with the predicted mask alone."""
+    models = _mask_pooling_models()
+    assert tuple(models.classifier.kernel.shape) == (2 * 1024, 3)
+    export = models.export_model(temperature=1.0, flip_tta=False)
+    images = np.random.default_rng(2).uniform(0, 255, size=(2, 64, 64, 3)).astype(np.float32)
+    out = export.predict(images, verbose=0)
+    logits_from_cam = np.asarray(out["cam"]).mean(axis=(1, 2))
+    softmax = np.exp(logits_from_cam) / np.exp(logits_from_cam).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(out["probabilities"], softmax, atol=1e-5)
+
+    seg_out = models.seg_layers["out"]
+    kernel, bias = seg_out.get_weights()
+    classifier_kernel, classifier_bias = models.classifier.get_weights()
+    # a classifier that reads only the mask-weighted half, so the mask's effect is plain to see
+    models.classifier.set_weights([np.concatenate([np.zeros_like(classifier_kernel[:1024]),
+                                                   classifier_kernel[1024:] + 0.05]), classifier_bias])
+    seg_out.set_weights([np.zeros_like(kernel), np.full_like(bias, 10.0)])  # mask ~1 everywhere
+    with_lesion = export.predict(images, verbose=0)["probabilities"]
+    seg_out.set_weights([np.zeros_like(kernel), np.full_like(bias, -30.0)])  # mask ~0 everywhere
+    without_lesion = export.predict(images, verbose=0)["probabilities"]
+    np.testing.assert_allclose(without_lesion, 1 / 3, atol=1e-4)  # nothing under the mask: uniform
+    assert np.abs(with_lesion - without_lesion).max() > 1e-3
+
+
+def test_mask_pooling_sends_no_classification_gradient_into_the_mask_head() -> None:
+    import tensorflow as tf
+
+    models = _mask_pooling_models()
+    images = tf.constant(np.random.default_rng(3).uniform(0, 255, size=(2, 64, 64, 3)).astype(np.float32))
+    seg_kernels = [models.seg_layers[name].kernel for name in ("out", "fuse", "lat8")]
+    with tf.GradientTape() as tape:
+        logits = models.training_model(images, training=True)["logits"]
+        loss = tf.reduce_sum(logits * tf.constant([[1.0, -2.0, 0.5]]))
+    gradients = tape.gradient(loss, [*seg_kernels, models.classifier.kernel])
+    assert all(gradient is None for gradient in gradients[:-1])
+    assert gradients[-1] is not None and float(tf.reduce_max(tf.abs(gradients[-1]))) > 0
+
+
+def test_cli_refuses_mask_pooling_without_the_mask_head_before_loading_data(tmp_path: Path) -> None:
+    from training.config import ConfigError, TrainConfig
+    from training.train import train
+
+    config = TrainConfig(data=str(tmp_path / "missing"), out=str(tmp_path / "run"), image_size=64, mask_pooling=True)
+    with pytest.raises(ConfigError, match="--mask-pooling .* needs --seg-head"):
+        train(config)
