@@ -211,7 +211,8 @@ class ClassifierModels:
         embedding = self.pool(f32)
         mask = self._segment(f8, f16, f32) if self.seg_layers is not None else None
         classifier_features = self._classifier_features(f32, mask)
-        probabilities = ops.softmax(self.classifier(self.pool(classifier_features)) / temperature, axis=-1)
+        pooled = embedding if classifier_features is f32 else self.pool(classifier_features)
+        probabilities = ops.softmax(self.classifier(pooled) / temperature, axis=-1)
         # Dense on the feature map: spatial mean of cam == logits (exact CAM)
         cam = self.classifier(classifier_features)
 
