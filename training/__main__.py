@@ -59,6 +59,10 @@ _HELP = {
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
                             "weights after each of the last N planned fine-tune epochs (tail averaging)"),
+    "recompute_batchnorm": ("after training, re-estimate every BatchNorm layer's moving mean and variance for the "
+                            "kept weights: the mean of its batch statistics over the un-augmented training images "
+                            "in a fixed shuffled order (the last step of stochastic weight averaging: a tail "
+                            "average's statistics are otherwise the mean of other weights' statistics)"),
     "progressive_size": ("progressive resizing: train the first --progressive-epochs fine-tune epochs on the "
                          "training images downscaled to this size, the rest at --image-size (one optimizer, one "
                          "learning-rate schedule); 0 disables"),
@@ -115,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--out", type=Path, default=None, help="write the metrics JSON here too")
     export_parser = commands.add_parser("export", help="(re-)export a run's checkpoint to ONNX")
     export_parser.add_argument("--checkpoint", required=True, type=Path, help="runs/NAME/checkpoint.weights.h5")
-    export_parser.add_argument("--out", required=True, type=Path)
+    export_parser.add_argument("--out", required=True, type=Path,
+                               help="model path; in another folder, the report, split and config go there too")
+    export_parser.add_argument("--recompute-batchnorm", action="store_true",
+                               help=_HELP["recompute_batchnorm"] + " (as `train --recompute-batchnorm`)")
     backbone_parser = commands.add_parser(
         "export-backbone", help="save a run's backbone as a --weights FILE (pretraining for another run)")
     backbone_parser.add_argument("--checkpoint", required=True, type=Path)
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from training.export import export_checkpoint
 
-            export_checkpoint(args.checkpoint, args.out)
+            export_checkpoint(args.checkpoint, args.out, recompute_batchnorm=args.recompute_batchnorm)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,7 @@ from training.train import (
     models_from_checkpoint,
     predict_logits,
     prepare_data,
+    refresh_batchnorm,
 )
 
 OPSET = 17
@@ -247,18 +250,36 @@ def _headline(metrics: dict) -> dict:
     return headline
 
 
-def export_checkpoint(checkpoint: Path, out: Path) -> Path:
-    """Re-export a run's checkpoint: rebuild from its config.json, reload the split, recalibrate, export."""
+def export_checkpoint(checkpoint: Path, out: Path, recompute_batchnorm: bool = False) -> Path:
+    """Re-export a run's checkpoint: rebuild from its config.json, reload the split, recalibrate, export.
+
+    With ``out`` in another folder the run's split files are copied there and the report, metrics and config are
+    written there, so the run's own files stay as they were. ``recompute_batchnorm``: as ``train
+    --recompute-batchnorm``, on the checkpoint's weights.
+    """
     checkpoint = Path(checkpoint)
     run_dir = checkpoint.parent if checkpoint.is_file() else checkpoint
     weights_file = checkpoint if checkpoint.is_file() else run_dir / CHECKPOINT_NAME
     config = TrainConfig.load(run_dir / CONFIG_NAME)
-    prepared = prepare_data(config, run_dir)
+    out = Path(out)
+    report_dir = run_dir
+    if out.parent.resolve() != run_dir.resolve():
+        report_dir = out.parent
+        report_dir.mkdir(parents=True, exist_ok=True)
+        for split_file in run_dir.glob("split*.csv"):
+            shutil.copyfile(split_file, report_dir / split_file.name)
+    prepared = prepare_data(config, report_dir)
     models = models_from_checkpoint(model_spec(config, len(prepared.classes)), weights_file)
+    timing: dict = {}
+    if recompute_batchnorm:
+        config = dataclasses.replace(config, recompute_batchnorm=True)
+        timing.update(refresh_batchnorm(config, prepared, models))
+    if report_dir != run_dir:  # its own version string and config
+        config = dataclasses.replace(config, out=str(report_dir))
+        config.save(report_dir / CONFIG_NAME)
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else {}
-    return finalize(config, prepared, models, run_dir, history=history, out=out)
-
+    return finalize(config, prepared, models, report_dir, history=history, timing=timing or None, out=out)
 
 
 def export_backbone(checkpoint: Path, out: Path) -> Path:

@@ -102,6 +102,29 @@ def test_export_reproduces_the_trained_model(trained_run: tuple[Path, Path], tmp
     np.testing.assert_allclose(first, second, atol=1e-5)
 
 
+def test_export_with_recomputed_batchnorm_writes_a_new_folder(trained_run: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    """`export --recompute-batchnorm` into another folder: the run's own files stay as they were, the new folder gets
+    the same split, its own report and a model whose BatchNorm statistics (and so outputs) changed."""
+    _, run_dir = trained_run
+    before = {name: (run_dir / name).read_bytes() for name in ("metrics.json", "config.json", "model.onnx")}
+    out = tmp_path / "refreshed" / "model.onnx"
+    assert training_main(["export", "--checkpoint", str(run_dir / "checkpoint.weights.h5"), "--out", str(out),
+                          "--recompute-batchnorm"]) == 0
+    assert {name: (run_dir / name).read_bytes() for name in before} == before
+    assert (out.parent / "split.csv").read_text() == (run_dir / "split.csv").read_text()
+    assert json.loads((out.parent / "metrics.json").read_text())["test"]["n"] == json.loads(
+        before["metrics.json"])["test"]["n"]
+    metadata = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    training = json.loads(metadata[contract.META_TRAINING])
+    assert training["recipe"]["recompute_batchnorm"] is True and training["recipe"]["out"] == "refreshed"
+    assert training["timing"]["batchnorm_batches"] >= 1
+    batch = np.random.default_rng(5).uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype(np.float32)
+    old = [p.probabilities for p in ModelSession.open(run_dir / "model.onnx").run(batch)]
+    new = [p.probabilities for p in ModelSession.open(out).run(batch)]
+    assert not np.allclose(old, new, atol=1e-4)
+
+
 def test_bad_data_folder_gives_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -160,6 +183,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     - ``--offset-classes ""``: temperature scaling alone, no class offsets.
     - ``--split-order shuffled``: recorded in the metadata and the model card.
     - ``--mask-pooling``: the lesion-guided pooling exports through tf2onnx and passes parity.
+    - ``--recompute-batchnorm``: the averaged weights' BatchNorm statistics are recomputed before export.
     """
     import keras
 
@@ -176,6 +200,7 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
         "--average-last-epochs", "2", "--batch-size", "4", "--seg-head", "--mixed-precision", "--flip-tta",
         "--seed", "1", "--val-fraction", "0.25", "--test-fraction", "0.25", "--ood-components", "4",
         "--verbose", "0", "--offset-classes", "", "--split-order", "shuffled", "--mask-pooling",
+        "--recompute-batchnorm",
     ])
     assert code == 0
     assert keras.mixed_precision.global_policy().name == "float32"
@@ -202,6 +227,8 @@ def test_recipe_options_train_together_and_export_a_float32_full_size_model(
     assert timing["stage2_finetune_epochs"] == 3
     assert timing["kept_weights"] == "mean of the last 2 fine-tune epochs"
     assert 0.0 <= timing["averaged_val_macro_f1"] <= 1.0
+    assert timing["batchnorm_batches"] == 9 // 4  # 9 training images in batches of 4, the partial one skipped
+    assert training["recipe"]["recompute_batchnorm"] is True
     card = render_card(run_dir / "model.onnx", "python -m training train ...")
     assert "random initialisation" in card and "self-supervised" not in card
     assert training["split"]["order"] == "shuffled" and "seed 1 (shuffled group order: " in card

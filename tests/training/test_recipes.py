@@ -22,8 +22,9 @@ from training.train import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE_DIR = ROOT / "training" / "recipes"
-RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh")
-                     if s.name not in ("common.sh", "eval.sh", "pair.sh", "repro.sh"))
+#: Scripts that score or re-export existing runs rather than train new ones (each checked on its own below).
+NON_TRAINING = ("common.sh", "eval.sh", "pair.sh", "repro.sh", "bn_refresh.sh")
+RUN_SCRIPTS = sorted(s for s in RECIPE_DIR.glob("*.sh") if s.name not in NON_TRAINING)
 
 
 def recorded_commands(script: Path, tmp_path: Path, *args: str) -> list[list[str]]:
@@ -153,3 +154,13 @@ def test_the_check_refuses_a_bad_plan() -> None:
             "--progressive-epochs", "5"]
     with pytest.raises(ConfigError):
         check_config(config_of(argv))
+
+
+def test_batchnorm_refresh_script_re_exports_checkpoints_into_new_folders(tmp_path: Path) -> None:
+    calls = recorded_commands(RECIPE_DIR / "bn_refresh.sh", tmp_path)
+    assert len(calls) == 6
+    for call in calls:
+        args = build_parser().parse_args(call[2:])
+        assert args.command == "export" and args.recompute_batchnorm
+        assert args.checkpoint.name == "checkpoint.weights.h5" and args.checkpoint.parts[0] == "runs"
+        assert args.out.parent != args.checkpoint.parent, "the run's own report must stay as it was"
