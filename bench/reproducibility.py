@@ -10,6 +10,12 @@ tf2onnx names folded constants differently each export) and their outputs on one
 Writes ``bench/out/reproducibility.json``. Slow (two trainings); never run by the test suite.
 
 ``bash training/recipes/repro.sh`` runs it on the shipped recipe's flags cut to 2 epochs.
+
+    python -m bench.reproducibility --runs runs/A runs/B [--name NAME]
+
+compares two run folders that already exist (a rerun of a model card's command against the original, or a re-export
+folder, which has no checkpoint: then only the models are compared). Differing checkpoint tensors are counted by
+kind: optimizer state, BatchNorm moving statistics, other weights.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +54,19 @@ def weight_tensors(checkpoint: Path) -> dict[str, np.ndarray]:
     return tensors
 
 
+#: A Keras BatchNormalization's moving mean (vars/2) or moving variance (vars/3) in a ``.weights.h5`` file.
+BATCHNORM_STATISTIC = re.compile(r"batch_normalization(_\d+)?/vars/[23]$")
+
+
+def tensor_kind(name: str) -> str:
+    """``optimizer`` (its state), ``batchnorm statistics`` (moving mean or variance) or ``weights``."""
+    if name.startswith("optimizer/"):
+        return "optimizer"
+    return "batchnorm statistics" if BATCHNORM_STATISTIC.search(name) else "weights"
+
+
 def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> dict[str, object]:
-    """How many tensors are byte-identical, and the largest absolute difference among those that are not."""
+    """How many tensors are byte-identical, the differing ones by kind, and the largest absolute difference."""
     if first.keys() != second.keys():
         return {"same_tensor_names": False, "only_in_a": sorted(first.keys() - second.keys())[:5],
                 "only_in_b": sorted(second.keys() - first.keys())[:5]}
@@ -55,6 +74,7 @@ def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray])
     largest = max((float(np.max(np.abs(first[name].astype(np.float64) - second[name].astype(np.float64))))
                    for name in differing if first[name].shape == second[name].shape), default=0.0)
     return {"same_tensor_names": True, "tensors": len(first), "identical_tensors": len(first) - len(differing),
+            "differing_kinds": dict(sorted(Counter(map(tensor_kind, differing)).items())),
             "max_abs_difference": largest, "first_differing": differing[:5]}
 
 
@@ -96,26 +116,16 @@ def train_once(flags: list[str], out: Path) -> float:
     return time.time() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT / "reproducibility", help="folder for the two runs")
-    parser.add_argument("--compare-only", action="store_true",
-                        help="compare the two runs already in --out instead of training them again")
-    parser.add_argument("flags", nargs=argparse.REMAINDER, help="-- then the train flags (without --out)")
-    args = parser.parse_args(argv)
-    flags = [flag for flag in args.flags if flag != "--"] if args.flags[:1] == ["--"] else args.flags
-    if not args.compare_only and (not flags or "--out" in flags):
-        parser.error("give the train flags after --, without --out")
-    args.out.mkdir(parents=True, exist_ok=True)
-    wall = {name: None if args.compare_only else train_once(flags, args.out / name) for name in RUNS}
-    runs = [args.out / name for name in RUNS]
+def compare_runs(runs: list[Path]) -> dict[str, object]:
+    """Checkpoints (where both runs have one), exported models and test metrics of two run folders."""
     metrics = [json.loads((run / "metrics.json").read_text())["test"] for run in runs]
-    weights = compare_weights(*(weight_tensors(run / "checkpoint.weights.h5") for run in runs))
+    checkpoints = [run / "checkpoint.weights.h5" for run in runs]
+    weights = (compare_weights(*(weight_tensors(checkpoint) for checkpoint in checkpoints))
+               if all(checkpoint.is_file() for checkpoint in checkpoints) else None)
     models = [run / "model.onnx" for run in runs]
     graphs = [onnx_content_digest(model) for model in models]
-    result = {
-        "command": "python -m training train " + " ".join(flags) if flags else None,
-        "wall_s": wall,
+    return {
+        "runs": [str(run) for run in runs],
         "train_wall_s": [(recipe_timing(model) or {}).get("train_wall_seconds") for model in models],
         "checkpoint": weights,
         "onnx_content_sha256": graphs,
@@ -123,7 +133,29 @@ def main(argv: list[str] | None = None) -> int:
         "onnx_output_max_abs_difference": output_differences(*models),
         "test": {key: [m[key] for m in metrics] for key in ("accuracy", "macro_f1", "ece")},
     }
-    write_result("reproducibility", result)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT / "reproducibility", help="folder for the two runs")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="compare the two runs already in --out instead of training them again")
+    parser.add_argument("--runs", type=Path, nargs=2, metavar=("RUN_A", "RUN_B"),
+                        help="compare these two existing run folders instead (nothing is trained)")
+    parser.add_argument("--name", default="reproducibility", help="result name under bench/out/")
+    parser.add_argument("flags", nargs=argparse.REMAINDER, help="-- then the train flags (without --out)")
+    args = parser.parse_args(argv)
+    flags = [flag for flag in args.flags if flag != "--"] if args.flags[:1] == ["--"] else args.flags
+    existing = args.compare_only or args.runs is not None
+    if not existing and (not flags or "--out" in flags):
+        parser.error("give the train flags after --, without --out")
+    if args.runs is None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    wall = {name: None if existing else train_once(flags, args.out / name) for name in RUNS}
+    runs = list(args.runs) if args.runs is not None else [args.out / name for name in RUNS]
+    result = {"command": "python -m training train " + " ".join(flags) if flags else None, "wall_s": wall,
+              **compare_runs(runs)}
+    write_result(args.name, result)
     print(json.dumps({key: result[key] for key in ("wall_s", "train_wall_s", "checkpoint", "onnx_contents_identical",
                                                     "onnx_output_max_abs_difference", "test")},
                      indent=1))

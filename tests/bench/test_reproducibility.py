@@ -32,8 +32,8 @@ def test_identical_runs_have_every_tensor_identical(tmp_path: Path) -> None:
     second = reproducibility.weight_tensors(_write_weights(tmp_path / "b.h5", _tensors()))
     assert set(first) == set(_tensors())  # nested groups are walked
     result = reproducibility.compare_weights(first, second)
-    assert result == {"same_tensor_names": True, "tensors": 3, "identical_tensors": 3, "max_abs_difference": 0.0,
-                      "first_differing": []}
+    assert result == {"same_tensor_names": True, "tensors": 3, "identical_tensors": 3, "differing_kinds": {},
+                      "max_abs_difference": 0.0, "first_differing": []}
 
 
 def test_a_changed_tensor_is_named_with_its_largest_difference(tmp_path: Path) -> None:
@@ -44,6 +44,7 @@ def test_a_changed_tensor_is_named_with_its_largest_difference(tmp_path: Path) -
         reproducibility.weight_tensors(_write_weights(tmp_path / "a.h5", _tensors())),
         reproducibility.weight_tensors(_write_weights(tmp_path / "b.h5", changed)))
     assert result["identical_tensors"] == 2 and result["first_differing"] == ["layers/dense/vars/0"]
+    assert result["differing_kinds"] == {"weights": 1}
     assert result["max_abs_difference"] == pytest.approx(0.25, abs=1e-6)
 
 
@@ -72,3 +73,33 @@ def test_content_digest_ignores_names_and_metadata_but_not_weights(tmp_path: Pat
     same = reproducibility.output_differences(base, tmp_path / "b.onnx")
     assert same and set(same.values()) == {0.0}
     assert max(reproducibility.output_differences(base, other_weights).values()) > 0
+
+
+def test_differing_tensors_are_counted_by_kind() -> None:
+    names = ["optimizer/vars/3", "layers/functional/layers/batch_normalization_12/vars/2",
+             "layers/functional/layers/batch_normalization/vars/3", "layers/functional/layers/batch_normalization/vars/0",
+             "layers/conv2d/vars/0"]
+    first = {name: np.zeros(2, np.float32) for name in names}
+    second = {name: np.ones(2, np.float32) for name in names}
+    result = reproducibility.compare_weights(first, second)
+    assert result["differing_kinds"] == {"batchnorm statistics": 2, "optimizer": 1, "weights": 2}  # gamma: a weight
+
+
+def test_two_existing_run_folders_are_compared_without_training(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    monkeypatch.setattr(reproducibility, "write_result", lambda name, result: written.update({name: result}))
+    written: dict = {}
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        run = tmp_path / name
+        run.mkdir()
+        make_tiny_model(run / "model.onnx", seed=seed)
+        (run / "metrics.json").write_text(json.dumps({"test": {"accuracy": 0.5, "macro_f1": 0.4, "ece": 0.1}}))
+    _write_weights(tmp_path / "a" / "checkpoint.weights.h5", _tensors())
+    _write_weights(tmp_path / "b" / "checkpoint.weights.h5", _tensors())
+    assert reproducibility.main(["--runs", str(tmp_path / "a"), str(tmp_path / "b"), "--name", "ab"]) == 0
+    assert written["ab"]["checkpoint"]["identical_tensors"] == 3 and written["ab"]["onnx_contents_identical"]
+    assert reproducibility.main(["--runs", str(tmp_path / "a"), str(tmp_path / "c"), "--name", "ac"]) == 0
+    assert written["ac"]["checkpoint"] is None  # c has no checkpoint: only the models are compared
+    assert not written["ac"]["onnx_contents_identical"]
+    assert max(written["ac"]["onnx_output_max_abs_difference"].values()) > 0
