@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core import contract
-from training.split_spread import COLUMNS, HeldOut, read_held_out
+from training.split_spread import COLUMNS, HeldOut, read_held_out, table_command
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,7 @@ def table(paths: list[Path]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    try:
-        print(table([Path(name) for name in argv]))
-    except (OSError, ValueError, KeyError) as error:
-        print(f"paired_change: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return table_command(argv, __doc__, "paired_change", table)
 
 
 if __name__ == "__main__":

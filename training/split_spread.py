@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,16 +106,21 @@ def table(rows: list[HeldOut]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def table_command(argv: list[str], usage: str, prog: str, render: Callable[[list[Path]], str]) -> int:
+    """A table-of-models command line: ``usage`` without arguments (2), the table, or ``prog: error`` (1)."""
     if not argv:
-        print(__doc__.strip(), file=sys.stderr)
+        print(usage.strip(), file=sys.stderr)
         return 2
     try:
-        print(table([read_held_out(Path(name)) for name in argv]))
+        print(render([Path(name) for name in argv]))
     except (OSError, ValueError, KeyError) as error:
-        print(f"split_spread: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return table_command(argv, __doc__, "split_spread", lambda paths: table([read_held_out(path) for path in paths]))
 
 
 if __name__ == "__main__":
