@@ -66,16 +66,24 @@ def tensor_kind(name: str) -> str:
 
 
 def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> dict[str, object]:
-    """How many tensors are byte-identical, the differing ones by kind, and the largest absolute difference."""
+    """How many tensors are byte-identical, the differing ones by kind, and the largest absolute difference.
+
+    Where the names differ (a checkpoint saved without its optimizer state, say), the tensors both files hold are
+    compared and the others counted by kind.
+    """
+    common = [name for name in first if name in second]
+    result: dict[str, object] = {"same_tensor_names": first.keys() == second.keys()}
     if first.keys() != second.keys():
-        return {"same_tensor_names": False, "only_in_a": sorted(first.keys() - second.keys())[:5],
-                "only_in_b": sorted(second.keys() - first.keys())[:5]}
-    differing = [name for name in first if first[name].tobytes() != second[name].tobytes()]
+        result |= {"only_in_a": sorted(first.keys() - second.keys())[:5],
+                   "only_in_b": sorted(second.keys() - first.keys())[:5],
+                   "only_in_a_kinds": dict(sorted(Counter(map(tensor_kind, first.keys() - second.keys())).items())),
+                   "only_in_b_kinds": dict(sorted(Counter(map(tensor_kind, second.keys() - first.keys())).items()))}
+    differing = [name for name in common if first[name].tobytes() != second[name].tobytes()]
     largest = max((float(np.max(np.abs(first[name].astype(np.float64) - second[name].astype(np.float64))))
                    for name in differing if first[name].shape == second[name].shape), default=0.0)
-    return {"same_tensor_names": True, "tensors": len(first), "identical_tensors": len(first) - len(differing),
-            "differing_kinds": dict(sorted(Counter(map(tensor_kind, differing)).items())),
-            "max_abs_difference": largest, "first_differing": differing[:5]}
+    return result | {"tensors": len(common), "identical_tensors": len(common) - len(differing),
+                     "differing_kinds": dict(sorted(Counter(map(tensor_kind, differing)).items())),
+                     "max_abs_difference": largest, "first_differing": differing[:5]}
 
 
 def onnx_content_digest(model: Path) -> str:

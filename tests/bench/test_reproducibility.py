@@ -51,7 +51,16 @@ def test_a_changed_tensor_is_named_with_its_largest_difference(tmp_path: Path) -
 def test_different_tensor_names_are_reported() -> None:
     renamed = {f"other/{name}": values for name, values in _tensors().items()}
     result = reproducibility.compare_weights(_tensors(), renamed)
-    assert result["same_tensor_names"] is False and result["only_in_a"]
+    assert result["same_tensor_names"] is False and result["only_in_a"] and result["tensors"] == 0
+
+
+def test_tensors_both_files_hold_are_compared_when_one_lacks_the_optimizer_state() -> None:
+    without_optimizer = {name: values for name, values in _tensors().items() if not name.startswith("optimizer/")}
+    without_optimizer["layers/dense/vars/0"] = without_optimizer["layers/dense/vars/0"] + 1
+    result = reproducibility.compare_weights(_tensors(), without_optimizer)
+    assert result["same_tensor_names"] is False and result["only_in_a_kinds"] == {"optimizer": 1}
+    assert result["tensors"] == 2 and result["identical_tensors"] == 1
+    assert result["differing_kinds"] == {"weights": 1} and result["max_abs_difference"] == pytest.approx(1.0)
 
 
 def test_content_digest_ignores_names_and_metadata_but_not_weights(tmp_path: Path) -> None:
