@@ -847,7 +847,7 @@ def train(config: TrainConfig) -> Path:
         models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
     if policy != precision.FULL:  # calibrate and export a float32 twin holding the trained weights
         models = models_from_checkpoint(spec, run_dir / CHECKPOINT_NAME)
-    if config.recompute_batchnorm:  # on the float32 twin; the checkpoint then holds what is exported (no optimizer)
+    if config.recompute_batchnorm:  # the checkpoint then holds what is exported (a float32 twin: no optimizer state)
         timing.update(refresh_batchnorm(config, prepared, models))
         models.training_model.save_weights(run_dir / CHECKPOINT_NAME)
     (run_dir / "history.json").write_text(json.dumps(history, indent=2) + "\n")
