@@ -65,6 +65,11 @@ def tensor_kind(name: str) -> str:
     return "batchnorm statistics" if BATCHNORM_STATISTIC.search(name) else "weights"
 
 
+def _kinds(names) -> dict[str, int]:
+    """How many of ``names`` are of each ``tensor_kind``."""
+    return dict(sorted(Counter(map(tensor_kind, names)).items()))
+
+
 def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> dict[str, object]:
     """How many tensors are byte-identical, the differing ones by kind, and the largest absolute difference.
 
@@ -76,13 +81,13 @@ def compare_weights(first: dict[str, np.ndarray], second: dict[str, np.ndarray])
     if first.keys() != second.keys():
         result |= {"only_in_a": sorted(first.keys() - second.keys())[:5],
                    "only_in_b": sorted(second.keys() - first.keys())[:5],
-                   "only_in_a_kinds": dict(sorted(Counter(map(tensor_kind, first.keys() - second.keys())).items())),
-                   "only_in_b_kinds": dict(sorted(Counter(map(tensor_kind, second.keys() - first.keys())).items()))}
+                   "only_in_a_kinds": _kinds(first.keys() - second.keys()),
+                   "only_in_b_kinds": _kinds(second.keys() - first.keys())}
     differing = [name for name in common if first[name].tobytes() != second[name].tobytes()]
     largest = max((float(np.max(np.abs(first[name].astype(np.float64) - second[name].astype(np.float64))))
                    for name in differing if first[name].shape == second[name].shape), default=0.0)
     return result | {"tensors": len(common), "identical_tensors": len(common) - len(differing),
-                     "differing_kinds": dict(sorted(Counter(map(tensor_kind, differing)).items())),
+                     "differing_kinds": _kinds(differing),
                      "max_abs_difference": largest, "first_differing": differing[:5]}
 
 
