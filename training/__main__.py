@@ -59,6 +59,10 @@ _HELP = {
     "patience": "early stopping: epochs without validation macro-F1 improvement (0 = never)",
     "average_last_epochs": ("0 keeps the epoch with the best validation macro-F1; N > 0 keeps the mean of the "
                             "weights after each of the last N planned fine-tune epochs (tail averaging)"),
+    "swa_learning_rate": ("stochastic weight averaging's constant rate: the cosine schedule reaches this fraction "
+                          "of the peak learning rate where the --average-last-epochs window begins and stays there "
+                          "through the window, so the averaged epochs' weights differ more (pair it with "
+                          "--recompute-batchnorm); 0 decays to 1 %% at the end"),
     "recompute_batchnorm": ("after training, re-estimate every BatchNorm layer's moving mean and variance for the "
                             "kept weights: the mean of its batch statistics over the un-augmented training images "
                             "in a fixed shuffled order (the last step of stochastic weight averaging: a tail "

@@ -69,6 +69,7 @@ class TrainConfig:
     fast_cpu_kernels: bool = True  # CPU: faster conv gradients and fused BatchNorm while training (training/fast_kernels.py)
     patience: int = 10  # early stopping on validation macro-F1 (epochs without improvement)
     average_last_epochs: int = 0  # 0: keep the best validation epoch; N: average the last N fine-tune epochs' weights
+    swa_learning_rate: float = 0.0  # > 0: the rate held through the averaging window, as a fraction of the peak
     recompute_batchnorm: bool = False  # re-estimate BatchNorm statistics of the kept weights on the training images
     progressive_size: int = 0  # progressive resizing: the first progressive_epochs fine-tune epochs at this size
     progressive_epochs: int = 0

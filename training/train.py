@@ -594,24 +594,37 @@ def refresh_batchnorm(config: TrainConfig, prepared: PreparedData, models: Class
             "batchnorm_val_macro_f1_before": round(before, 4), "batchnorm_val_macro_f1_after": round(after, 4)}
 
 
-def cosine_schedule(learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: int
-                    ) -> keras.optimizers.schedules.CosineDecay:
+def cosine_schedule(learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: int,
+                    constant_tail_epochs: int = 0, floor: float = 0.01) -> keras.optimizers.schedules.CosineDecay:
     """Linear warm-up from a tenth of ``learning_rate`` over ``warmup_epochs`` (at most half the run), then cosine
-    decay to 1 % of it."""
+    decay to ``floor`` times it, reached ``constant_tail_epochs`` before the end and held there (the constant rate
+    of stochastic weight averaging; CosineDecay stays at its floor after ``decay_steps``)."""
     total = max(1, epochs * steps_per_epoch)
     warmup = min(total // 2, warmup_epochs * steps_per_epoch)
+    decaying = max(1, total - constant_tail_epochs * steps_per_epoch - warmup)
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate * (0.1 if warmup else 1.0),
-        decay_steps=max(1, total - warmup),
+        decay_steps=decaying,
         warmup_target=learning_rate if warmup else None,
         warmup_steps=warmup,
-        alpha=0.01,
+        alpha=floor,
     )
 
 
+def fine_tune_schedule(config: TrainConfig, learning_rate: float, epochs: int, steps_per_epoch: int
+                       ) -> keras.optimizers.schedules.CosineDecay:
+    """The fine-tune stage's schedule: with ``--swa-learning-rate F`` the cosine reaches F times the peak where the averaging
+    window begins and holds it through the window; otherwise it decays to 1 % at the end."""
+    if config.swa_learning_rate > 0:
+        return cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs,
+                               constant_tail_epochs=config.average_last_epochs, floor=config.swa_learning_rate)
+    return cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs)
+
+
 def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
-             steps_per_epoch: int) -> None:
-    schedule = cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs)
+             steps_per_epoch: int, fine_tune: bool) -> None:
+    schedule = (fine_tune_schedule(config, learning_rate, epochs, steps_per_epoch) if fine_tune
+                else cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs))
     losses = {"logits": keras.losses.CategoricalCrossentropy(from_logits=True,
                                                              label_smoothing=config.label_smoothing)}
     loss_weights = {"logits": 1.0}
@@ -740,7 +753,7 @@ def fit(config: TrainConfig, prepared: PreparedData, models: ClassifierModels) -
         if epochs <= 0:
             return
         models.set_trainable_backbone(unfreeze)
-        _compile(models, config, learning_rate, epochs, steps)
+        _compile(models, config, learning_rate, epochs, steps, fine_tune=phased)
         build_before_fit(models.training_model, train_data)
         monitor.reset_patience()
         print(f"stage {name}: {epochs} epochs, lr {learning_rate}, backbone trainable: {unfreeze}", flush=True)
@@ -827,6 +840,11 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
     if config.mask_pooling and not config.seg_head:
         raise ConfigError("--mask-pooling pools under the predicted lesion mask: it needs --seg-head")
+    if not 0 <= config.swa_learning_rate <= 1:
+        raise ConfigError(f"--swa-learning-rate is a fraction of the peak rate (0 to 1), got {config.swa_learning_rate}")
+    if config.swa_learning_rate > 0 and not 0 < config.average_last_epochs < config.epochs:
+        raise ConfigError("--swa-learning-rate holds the rate through the averaging window: it needs "
+                          "--average-last-epochs between 1 and --epochs - 1")
     if config.split_order not in split_module.SPLIT_ORDERS:
         raise ConfigError(f"--split-order must be one of {', '.join(split_module.SPLIT_ORDERS)}, "
                           f"got {config.split_order!r}")
