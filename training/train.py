@@ -622,7 +622,9 @@ def fine_tune_schedule(config: TrainConfig, learning_rate: float, epochs: int, s
 
 
 def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
-             steps_per_epoch: int, fine_tune: bool) -> None:
+             steps_per_epoch: int, fine_tune: bool = False) -> None:
+    """Compile the training model with AdamW on a cosine schedule (``fine_tune``: the fine-tune stage's, which
+    ``--swa-learning-rate`` changes) and the classification and lesion-mask losses."""
     schedule = (fine_tune_schedule(config, learning_rate, epochs, steps_per_epoch) if fine_tune
                 else cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs))
     losses = {"logits": keras.losses.CategoricalCrossentropy(from_logits=True,

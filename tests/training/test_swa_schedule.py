@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from training.config import ConfigError, TrainConfig
-from training.train import check_config, cosine_schedule, fine_tune_schedule
+from training.train import _compile, check_config, cosine_schedule, fine_tune_schedule
 
 PEAK = 1e-3
 STEPS = 5  # steps per epoch
@@ -21,6 +21,16 @@ def _config(**overrides: object) -> TrainConfig:
               "warmup_epochs": 1}
     values.update(overrides)
     return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+class _Models:
+    """The one attribute ``_compile`` reads: a tiny model with a ``logits`` output."""
+
+    def __init__(self) -> None:
+        import keras
+
+        inputs = keras.Input((4,))
+        self.training_model = keras.Model(inputs, {"logits": keras.layers.Dense(3, name="logits")(inputs)})
 
 
 def _rates(schedule: object, steps: int) -> np.ndarray:
@@ -65,3 +75,13 @@ def test_impossible_swa_plans_are_refused(overrides: dict, message: str) -> None
 
 def test_a_sound_swa_plan_passes() -> None:
     check_config(_config(swa_learning_rate=0.2))
+
+
+def test_only_the_fine_tune_stage_gets_the_swa_schedule() -> None:
+    config = _config(swa_learning_rate=0.2, seg_head=False)
+    last = config.epochs * STEPS - 1
+    models = _Models()
+    _compile(models, config, PEAK, config.epochs, STEPS, fine_tune=True)  # type: ignore[arg-type]
+    assert float(models.training_model.optimizer._learning_rate(last)) == pytest.approx(0.2 * PEAK)
+    _compile(models, config, PEAK, config.epochs, STEPS)  # type: ignore[arg-type]  # e.g. the frozen stage
+    assert float(models.training_model.optimizer._learning_rate(last)) < 0.02 * PEAK
