@@ -35,7 +35,8 @@ def _row(run_dir: Path) -> str:
     recipe += f", split seed {run_config.data_split_seed}" if run_config.data_split_seed else ""
     recipe += f", {run_config.split_order} split order" if run_config.split_order != DEFAULT_SPLIT_ORDER else ""
     recipe += f", avg last {config['average_last_epochs']}" if config.get("average_last_epochs") else ""
-    recipe += f" at a constant {config['swa_learning_rate']:g} of the peak rate" if config.get("swa_learning_rate") else ""
+    if config.get("swa_learning_rate"):
+        recipe += f" at a constant {config['swa_learning_rate']:g} of the peak rate"
     recipe += ", BatchNorm statistics recomputed" if config.get("recompute_batchnorm") else ""
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""

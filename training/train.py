@@ -613,8 +613,8 @@ def cosine_schedule(learning_rate: float, epochs: int, steps_per_epoch: int, war
 
 def fine_tune_schedule(config: TrainConfig, learning_rate: float, epochs: int, steps_per_epoch: int
                        ) -> keras.optimizers.schedules.CosineDecay:
-    """The fine-tune stage's schedule: with ``--swa-learning-rate F`` the cosine reaches F times the peak where the averaging
-    window begins and holds it through the window; otherwise it decays to 1 % at the end."""
+    """The fine-tune stage's schedule: with ``--swa-learning-rate F`` the cosine reaches F times the peak where the
+    averaging window begins and holds it through the window; otherwise it decays to 1 % at the end."""
     if config.swa_learning_rate > 0:
         return cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs,
                                constant_tail_epochs=config.average_last_epochs, floor=config.swa_learning_rate)
@@ -843,7 +843,8 @@ def check_config(config: TrainConfig) -> None:
     if config.mask_pooling and not config.seg_head:
         raise ConfigError("--mask-pooling pools under the predicted lesion mask: it needs --seg-head")
     if not 0 <= config.swa_learning_rate <= 1:
-        raise ConfigError(f"--swa-learning-rate is a fraction of the peak rate (0 to 1), got {config.swa_learning_rate}")
+        raise ConfigError(f"--swa-learning-rate is a fraction of the peak rate (0 to 1), "
+                          f"got {config.swa_learning_rate}")
     if config.swa_learning_rate > 0 and not 0 < config.average_last_epochs < config.epochs:
         raise ConfigError("--swa-learning-rate holds the rate through the averaging window: it needs "
                           "--average-last-epochs between 1 and --epochs - 1")
