@@ -28,7 +28,7 @@ def _row(run_dir: Path) -> str:
     recipe = (f"weights={weights}, seg={'yes' if config['seg_head'] else 'no'}, tta={'yes' if config['flip_tta'] else 'no'}"
               f", extra={'+'.join(Path(p).name for p in config['extra_data']) or '-'}"
               + "".join(f" minus {device}" for device in config.get("hold_out_device", []))
-              + f", lr={config['learning_rate']}"
+              + f", lr={config['learning_rate']}, wd={config['weight_decay']:g}"
               f", frozen={config['frozen_epochs']}")
     recipe += ", bf16" if config.get("mixed_precision") else ""
     run_config = TrainConfig.load(run_dir / "config.json")

@@ -26,12 +26,13 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
     run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2, cutmix=1.0, freeze_schedule="9:3,13:2",
                       ultrasound_augment=1.0, hold_out_device=["Toshiba"], seed=1, split_seed=2,
                       split_order="shuffled", average_last_epochs=10, swa_learning_rate=0.2,
-                      recompute_batchnorm=True)
+                      recompute_batchnorm=True, weight_decay=0.1)
     assert main([str(run)]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
     assert header == HEADER.splitlines()[0]
     assert row.startswith("| r99_test | weights=none,")
     assert "extra=busbra minus Toshiba, lr=" in row
+    assert ", wd=0.1, frozen=" in row
     assert "class weights balanced^0.5" in row
     assert ", split seed 2, shuffled split order," in row
     assert "class offsets normal -0.45" in row
