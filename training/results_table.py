@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from training.config import TrainConfig, freeze_steps
+from training.precision import FULL, MIXED
 from training.split import DEFAULT_SPLIT_ORDER
 
 
@@ -30,7 +31,10 @@ def _row(run_dir: Path) -> str:
               + "".join(f" minus {device}" for device in config.get("hold_out_device", []))
               + f", lr={config['learning_rate']}, wd={config['weight_decay']:g}"
               f", frozen={config['frozen_epochs']}")
-    recipe += ", bf16" if config.get("mixed_precision") else ""
+    # What the run trained in: --mixed-precision is only a request, answered with float32 where bfloat16 is not
+    # native (training/precision.py); runs exported before the timing recorded it fall back to the request.
+    trained_in = timing.get("precision", MIXED if config.get("mixed_precision") else FULL)
+    recipe += ", bf16" if trained_in == MIXED else ", float32 (bf16 not native)" if config.get("mixed_precision") else ""
     run_config = TrainConfig.load(run_dir / "config.json")
     recipe += f", split seed {run_config.data_split_seed}" if run_config.data_split_seed else ""
     recipe += f", {run_config.split_order} split order" if run_config.split_order != DEFAULT_SPLIT_ORDER else ""

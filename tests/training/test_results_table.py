@@ -55,3 +55,32 @@ def test_defaults_add_nothing_and_disabled_weights_are_named(tmp_path: Path, cap
     TrainConfig(data="d", out=str(run), class_weights=False).save(run / "config.json")
     main([str(run)])
     assert "no class weights" in capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def _write_model_with_timing(run: Path, timing: dict) -> None:
+    """A minimal ONNX file whose ``training`` metadata carries ``timing``, as an export writes it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph)
+    helper.set_model_props(model, {"training": json.dumps({"timing": timing})})
+    onnx.save(model, str(run / "model.onnx"))
+
+
+def test_precision_column_says_what_the_run_trained_in_not_what_it_asked_for(tmp_path: Path, capsys) -> None:
+    """--mixed-precision is a request: a host without native bfloat16 trains in float32 and the row says so."""
+    run = _run_folder(tmp_path, {}, mixed_precision=True)
+    main([str(run)])
+    assert ", bf16" in capsys.readouterr().out.strip().splitlines()[-1]  # no model yet: the request is all we know
+    _write_model_with_timing(run, {"precision": "float32", "stage2_finetune_epochs": 36, "train_wall_seconds": 4715})
+    main([str(run)])
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ", float32 (bf16 not native)" in row and ", bf16," not in row
+    assert "| 36/" in row and "| 79 min |" in row
+    _write_model_with_timing(run, {"precision": "mixed_bfloat16"})
+    main([str(run)])
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ", bf16" in row and "float32" not in row
