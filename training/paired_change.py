@@ -5,8 +5,9 @@
 For a change applied to models that already exist (a re-export, a recalibration), each pair is one model before and
 after it, so both halves of a pair must come from the same split (seed and group order); the pairs may be on
 different splits and seeds. The figures are read from each model's metadata (as ``training.split_spread`` reads
-them), nothing is scored again. Prints one markdown row per pair with the after-minus-before change of each figure
-and the cancers found on both test sets, then the mean change (and the summed change of cancers found).
+them), nothing is scored again. Prints one markdown row per pair with the after-minus-before change of each figure,
+the weighted errors and the cancers found on both test sets, then the mean change (and the summed changes of the
+weighted errors and of the cancers found).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from pathlib import Path
 
 from desktop_app.core import contract
 from training.split_spread import COLUMNS, HeldOut, read_held_out, table_command
+
+#: The operating-point rule of training/RESULTS.md ("Shipping criterion"): a cancer the model misses counts as
+#: much as this many other wrong answers (a benign or normal image called malignant, a benign called normal, ...).
+MISSED_CANCER_COST = 3
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,29 @@ def _found(section: dict, label: str = "malignant") -> tuple[int, int] | None:
         return None
     support = int(scores["support"])
     return round(float(scores["recall"]) * support), support
+
+
+def weighted_errors(n: int, accuracy: float, cancers: tuple[int, int] | None) -> int | None:
+    """Wrong answers among ``n`` images, each missed cancer counted ``MISSED_CANCER_COST`` times (None if unknown)."""
+    if cancers is None or not n or math.isnan(accuracy):
+        return None
+    found, present = cancers
+    return round(n * (1 - accuracy)) + (MISSED_CANCER_COST - 1) * (present - found)
+
+
+def _weighted(model: HeldOut, cancers: Cancers) -> tuple[int | None, int | None]:
+    """Weighted errors on the BUSI test split and on the extra (BUS-BRA) test split."""
+    headings = [heading for heading, _ in COLUMNS]
+    busi_accuracy, extra_accuracy = (model.scores[headings.index(name)] for name in ("BUSI test acc", "BUS-BRA acc"))
+    return (weighted_errors(model.n_test, busi_accuracy, cancers.busi),
+            weighted_errors(model.n_extra, extra_accuracy, cancers.extra))
+
+
+def _pair_of_counts(before: tuple[int | None, int | None], after: tuple[int | None, int | None]) -> str:
+    def side(counts: tuple[int | None, int | None]) -> str:
+        return " + ".join("-" if count is None else str(count) for count in counts)
+
+    return f"{side(before)} → {side(after)}"
 
 
 def read_cancers(model: Path) -> Cancers:
@@ -70,11 +98,14 @@ def table(paths: list[Path]) -> str:
     """Markdown table of the pairs' changes and their mean; ValueError for an odd count or a pair across splits."""
     if not paths or len(paths) % 2:
         raise ValueError("give models in BEFORE AFTER pairs")
-    heads = ["before → after", "split"] + [f"Δ {head}" for head, _ in COLUMNS] + ["cancers found before → after"]
+    heads = (["before → after", "split"] + [f"Δ {head}" for head, _ in COLUMNS]
+             + [f"weighted errors (missed cancer × {MISSED_CANCER_COST}) before → after",
+                "cancers found before → after"])
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     changes: list[list[float]] = []
     found_change = 0
     found_known = True
+    weighted_change: list[int | None] = [0, 0]  # BUSI, extra; None once a pair's count is unknown
     for before_path, after_path in zip(paths[::2], paths[1::2]):
         before, after = read_held_out(before_path), read_held_out(after_path)
         if not _same_split(before, after):
@@ -87,15 +118,23 @@ def table(paths: list[Path]) -> str:
             found_known = False
         else:
             found_change += cancers[1].found - cancers[0].found
+        weighted = _weighted(before, cancers[0]), _weighted(after, cancers[1])
+        for index, (old, new) in enumerate(zip(*weighted)):
+            total = weighted_change[index]
+            weighted_change[index] = None if total is None or old is None or new is None else total + new - old
         split = f"seed {before.split_seed}"
         lines.append("| " + " | ".join([f"{before_path} → {after_path}", split, *map(_cell, change),
-                                        f"{_count(cancers[0])} → {_count(cancers[1])}"]) + " |")
+                                        _pair_of_counts(*weighted), f"{_count(cancers[0])} → {_count(cancers[1])}"])
+                     + " |")
     means = []
     for index in range(len(COLUMNS)):
         finite = [change[index] for change in changes if math.isfinite(change[index])]
         means.append(sum(finite) / len(finite) if finite else math.nan)
     summed = f"{found_change:+d} in all" if found_known else "-"
-    lines.append("| " + " | ".join([f"mean change ({len(changes)} pairs)", "", *map(_cell, means), summed]) + " |")
+    weighted_summed = ", ".join(f"{name} {'-' if total is None else f'{total:+d}'}"
+                                for name, total in zip(("BUSI", "BUS-BRA"), weighted_change))
+    lines.append("| " + " | ".join([f"mean change ({len(changes)} pairs)", "", *map(_cell, means), weighted_summed,
+                                    summed]) + " |")
     return "\n".join(lines)
 
 

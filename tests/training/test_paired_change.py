@@ -9,7 +9,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from desktop_app.core import contract
-from training.paired_change import main
+from training.paired_change import MISSED_CANCER_COST, main, weighted_errors
 
 
 def _model(path: Path, split_seed: int, accuracy: float, found: int, extra_found: int | None = 80) -> Path:
@@ -42,6 +42,10 @@ def test_changes_per_pair_then_their_mean_and_the_cancers_found(tmp_path: Path, 
     assert "| seed 1 | -0.010 |" in lines[3] and lines[3].endswith("| 18/26 + 80/121 → 16/26 + 79/121 |")
     assert lines[-1].startswith("| mean change (2 pairs) |  | +0.010 | +0.010 |")
     assert lines[-1].endswith("| +0 in all |")  # +3 on split 0, -3 on split 1
+    # Weighted errors = wrong answers + 2 more for each missed cancer: a0 24 + 2 × 6 on BUSI, 75 + 2 × 41 on BUS-BRA.
+    assert lines[2].endswith("| 36 + 157 → 31 + 153 | 20/26 + 80/121 → 21/26 + 82/121 |")
+    assert lines[3].endswith("| 35 + 157 → 40 + 159 | 18/26 + 80/121 → 16/26 + 79/121 |")
+    assert lines[-1].endswith("| BUSI +0, BUS-BRA -2 | +0 in all |")
 
 
 def test_a_pair_across_two_splits_or_an_odd_count_is_refused(tmp_path: Path, capsys) -> None:
@@ -62,5 +66,18 @@ def test_counts_missing_from_the_metadata_show_as_unknown(tmp_path: Path, capsys
     helper.set_model_props(metrics_only, props | {contract.META_METRICS: json.dumps(stripped)})
     onnx.save(metrics_only, str(after))
     assert main([str(before), str(after)]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.endswith("| - |")
+    *_, row, last = capsys.readouterr().out.strip().splitlines()
+    assert last.endswith("| BUSI -, BUS-BRA - | - |")
+    assert row.endswith("| 41 + - → - + - | 20/26 → - |")  # 29 wrong + 2 × 6 missed; BUS-BRA not scored
+
+
+def test_a_missed_cancer_costs_more_than_a_false_alarm() -> None:
+    """Trading one benign image right for one cancer found lowers the weighted errors; the reverse raises them."""
+    assert MISSED_CANCER_COST > 1
+    base = weighted_errors(96, 0.75, (20, 26))
+    assert base == 24 + (MISSED_CANCER_COST - 1) * 6
+    traded = weighted_errors(96, 0.75, (21, 26))  # same accuracy: one more cancer found, one benign lost
+    assert traded is not None and base is not None and traded < base
+    # one more image wrong and one more cancer found: +1, then -(cost - 1)
+    assert weighted_errors(96, 0.75 - 1 / 96, (21, 26)) == base + 1 - (MISSED_CANCER_COST - 1)
+    assert weighted_errors(96, 0.75, None) is None and weighted_errors(0, 0.75, (1, 2)) is None
