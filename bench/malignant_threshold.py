@@ -9,8 +9,11 @@ validation images: "malignant" whenever the malignant probability reaches a thre
 with t the largest value that calls at least ``--target-recall`` of the validation cancers malignant (the rule only
 adds "malignant" answers, never removes one). Both rules are then scored on the BUSI test images and, with
 ``--other-data``, on the other data set's test images (e.g. BUS-BRA's held-out patients): accuracy, macro-F1 (BUSI),
-cancers found and images wrongly called malignant. The test images never choose t. Writes
-``bench/out/<name>.json``.
+cancers found, images wrongly called malignant and weighted errors (a missed cancer counted
+``MISSED_CANCER_COST`` times: training/RESULTS.md, "Shipping criterion"). The test images never choose t. A third
+rule needs no fitting: the cost-weighted (Bayes) decision for that cost, the class of highest probability × cost,
+where only malignant's cost differs from 1 (with calibrated probabilities, the answer of least expected cost).
+Writes ``bench/out/<name>.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 
 from bench.calibration_scores import AFTER, load_subset, stage_probabilities
 from bench.common import model_labels_and_size, write_result
+from training.paired_change import MISSED_CANCER_COST, weighted_errors
 from training.report import compute_metrics
 
 MALIGNANT = "malignant"
@@ -50,16 +54,25 @@ def decide(probabilities: np.ndarray, malignant: int, threshold: float | None) -
     return predictions
 
 
+def decide_cost_weighted(probabilities: np.ndarray, malignant: int, cost: float = MISSED_CANCER_COST) -> np.ndarray:
+    """Class index per image of least expected cost when a missed cancer costs ``cost`` and any other error 1."""
+    weights = np.ones(probabilities.shape[1])
+    weights[malignant] = cost
+    return (probabilities * weights).argmax(axis=1)
+
+
 def score(y_true: np.ndarray, predictions: np.ndarray, labels: list[str]) -> dict:
     """Accuracy, macro-F1, cancers found (of how many) and non-cancers called malignant, for one rule's answers."""
     malignant = labels.index(MALIGNANT)
     metrics = compute_metrics(y_true, np.eye(len(labels))[predictions], labels)
+    found, cancers = int(np.sum((predictions == malignant) & (y_true == malignant))), int(np.sum(y_true == malignant))
     return {
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
-        "cancers_found": int(np.sum((predictions == malignant) & (y_true == malignant))),
-        "cancers": int(np.sum(y_true == malignant)),
+        "cancers_found": found,
+        "cancers": cancers,
         "false_malignant": int(np.sum((predictions == malignant) & (y_true != malignant))),
+        "weighted_errors": weighted_errors(len(y_true), metrics["accuracy"], (found, cancers)),
     }
 
 
@@ -94,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         row: dict = {"model": str(model_path), "threshold": threshold}
         print(f"{model_path}: malignant threshold {threshold:.3f} (fitted on BUSI validation)")
         for name, (probabilities, y_true) in outputs.items():
-            row[name] = {rule: score(y_true, decide(probabilities, malignant, cut), labels)
-                         for rule, cut in (("argmax", None), ("threshold", threshold))}
+            answers = {"argmax": decide(probabilities, malignant, None),
+                       "threshold": decide(probabilities, malignant, threshold),
+                       "cost_weighted": decide_cost_weighted(probabilities, malignant)}
+            row[name] = {rule: score(y_true, predictions, labels) for rule, predictions in answers.items()}
             for rule, result in row[name].items():
-                print(f"  {name:10s} {rule:9s} accuracy {result['accuracy']:.3f}  macro-F1 {result['macro_f1']:.3f}  "
+                print(f"  {name:10s} {rule:13s} accuracy {result['accuracy']:.3f}  macro-F1 {result['macro_f1']:.3f}  "
                       f"cancers {result['cancers_found']}/{result['cancers']}  "
-                      f"wrongly malignant {result['false_malignant']}")
+                      f"wrongly malignant {result['false_malignant']}  weighted errors {result['weighted_errors']}")
         rows.append(row)
     path = write_result(args.name, {"data": str(args.data), "split": str(args.split),
                                     "other_data": str(args.other_data or ""), "target_recall": args.target_recall,

@@ -35,6 +35,18 @@ def test_the_threshold_rule_only_adds_malignant_answers() -> None:
     scores = malignant_threshold.score(np.array([1, 2, 1, 0]), np.array([1, 2, 1, 1]), LABELS)
     assert scores["cancers_found"] == 2 and scores["cancers"] == 2 and scores["false_malignant"] == 1
     assert scores["accuracy"] == pytest.approx(0.75)
+    assert scores["weighted_errors"] == 1  # one benign called malignant, no cancer missed
+
+
+def test_cost_weighted_rule_calls_malignant_when_its_probability_times_the_cost_wins() -> None:
+    """With cost 3, malignant wins where 3 × p(malignant) beats every other class's probability."""
+    probabilities = np.array([[0.70, 0.25, 0.05], [0.74, 0.24, 0.02], [0.2, 0.1, 0.7], [0.5, 0.4, 0.1]])
+    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, MALIGNANT, 3.0),
+                                  [1, 0, 2, 1])
+    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, MALIGNANT, 1.0),
+                                  probabilities.argmax(axis=1))
+    scores = malignant_threshold.score(np.array([1, 0, 2, 1]), np.array([0, 0, 2, 1]), LABELS)
+    assert scores["weighted_errors"] == malignant_threshold.MISSED_CANCER_COST  # one cancer missed, nothing else
 
 
 def test_end_to_end_fits_on_validation_and_scores_both_rules(tmp_path: Path,
@@ -54,6 +66,7 @@ def test_end_to_end_fits_on_validation_and_scores_both_rules(tmp_path: Path,
     validation = row["busi_val"]["threshold"]
     assert validation["cancers_found"] == validation["cancers"] == 2  # target recall 1: every validation cancer
     assert row["busi_val"]["argmax"]["cancers_found"] <= validation["cancers_found"]
+    assert row["busi_val"]["argmax"]["cancers_found"] <= row["busi_val"]["cost_weighted"]["cancers_found"]
     assert row["other_test"] == row["busi_test"]  # the same images through --other-data give the same scores
 
 
