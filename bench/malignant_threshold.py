@@ -31,6 +31,7 @@ import numpy as np
 
 from bench.calibration_scores import AFTER, load_subset, stage_probabilities
 from bench.common import model_labels_and_size, write_result
+from desktop_app.core.decision import DecisionRule
 from training.paired_change import MISSED_CANCER_COST, weighted_errors
 from training.report import compute_metrics
 
@@ -54,11 +55,10 @@ def decide(probabilities: np.ndarray, malignant: int, threshold: float | None) -
     return predictions
 
 
-def decide_cost_weighted(probabilities: np.ndarray, malignant: int, cost: float = MISSED_CANCER_COST) -> np.ndarray:
-    """Class index per image of least expected cost when a missed cancer costs ``cost`` and any other error 1."""
-    weights = np.ones(probabilities.shape[1])
-    weights[malignant] = cost
-    return (probabilities * weights).argmax(axis=1)
+def decide_cost_weighted(probabilities: np.ndarray, labels: list[str], cost: float = MISSED_CANCER_COST) -> np.ndarray:
+    """Class index per image of least expected cost when a missed cancer costs ``cost`` and any other error 1 (the
+    rule a model carries as ``decision`` metadata: desktop_app.core.decision)."""
+    return DecisionRule.cost_weighted(labels, {MALIGNANT: cost}).decide(probabilities)
 
 
 def score(y_true: np.ndarray, predictions: np.ndarray, labels: list[str]) -> dict:
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, (probabilities, y_true) in outputs.items():
             answers = {"argmax": decide(probabilities, malignant, None),
                        "threshold": decide(probabilities, malignant, threshold),
-                       "cost_weighted": decide_cost_weighted(probabilities, malignant)}
+                       "cost_weighted": decide_cost_weighted(probabilities, labels)}
             row[name] = {rule: score(y_true, predictions, labels) for rule, predictions in answers.items()}
             for rule, result in row[name].items():
                 print(f"  {name:10s} {rule:13s} accuracy {result['accuracy']:.3f}  macro-F1 {result['macro_f1']:.3f}  "

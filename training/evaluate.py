@@ -43,17 +43,21 @@ def evaluate(model_path: Path, data_root: Path, split_csv: Path | None = None, s
              masks_root: Path | None = None, batch_size: int = 16) -> dict:
     """Metrics of ``model_path`` on ``data_root`` (optionally only the ``subset`` rows of ``split_csv``).
 
-    Classes in the data must be a subset of the model's labels (e.g. a benign/malignant-only data set).
+    Classes in the data must be a subset of the model's labels (e.g. a benign/malignant-only data set). The counts
+    (accuracy, recall, ...) are of the model's answers, as the app gives them: its decision rule, if it has one.
     """
     session = ModelSession.open(model_path)
     labels = list(session.labels)
     samples = labelled_samples(data_root, split_csv, subset, labels, masks_root)
-    probabilities = []
+    probabilities, answers = [], []
     for start in range(0, len(samples), batch_size):
         images = [load_image(s.path) for s in samples[start:start + batch_size]]
-        probabilities.extend(p.probabilities for p in session.classify(images))
+        predictions = session.classify(images)
+        probabilities.extend(p.probabilities for p in predictions)
+        answers.extend(p.predicted_index for p in predictions)
     y_true = np.array([labels.index(s.label) for s in samples])
-    metrics = report.compute_metrics(y_true, np.asarray(probabilities), labels)
-    metrics["model"] = {"path": str(model_path), "version": session.info.version}
+    metrics = report.compute_metrics(y_true, np.asarray(probabilities), labels, np.asarray(answers))
+    metrics["model"] = {"path": str(model_path), "version": session.info.version,
+                        "decision": session.info.decision_rule.describe()}
     metrics["data"] = {"root": str(data_root), "subset": subset if split_csv else "all", "n": len(samples)}
     return json.loads(json.dumps(metrics, default=float))

@@ -120,9 +120,14 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else 0.0
 
 
-def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str],
+                    predictions: np.ndarray | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix, one-vs-rest ROC-AUC, n, and
     calibration: ECE, NLL and Brier score (the last two are proper scores, far less noisy than ECE on ~100 images).
+
+    ``predictions`` are the answers (class indices) the counts are taken from: by default the class of highest
+    probability; a model's decision rule (desktop_app.core.decision) may give others. AUC and calibration read the
+    probabilities either way.
 
     Every value is a plain Python number/list/dict (JSON-serialisable). Precision/recall/F1 of a class with no
     predictions / no samples is 0 (as scikit-learn's ``zero_division=0``); an undefined AUC is None and is left out
@@ -132,7 +137,11 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]
     y, probabilities = _as_labels_and_probs(y_true, probs)
     if probabilities.shape[1] != len(labels):
         raise ValueError(f"probs has {probabilities.shape[1]} columns but {len(labels)} labels were given")
-    predictions = probabilities.argmax(axis=1) if len(y) else np.zeros(0, dtype=np.int64)
+    if predictions is None:
+        predictions = probabilities.argmax(axis=1) if len(y) else np.zeros(0, dtype=np.int64)
+    predictions = np.asarray(predictions, dtype=np.int64)
+    if predictions.shape != y.shape:
+        raise ValueError(f"{predictions.shape[0] if predictions.ndim else 0} answers for {len(y)} images")
     matrix = confusion_matrix(y, predictions, len(labels))
     per_class: dict[str, dict[str, float | int]] = {}
     for index, label in enumerate(labels):

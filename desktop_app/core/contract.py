@@ -30,6 +30,8 @@ META_METRICS = "metrics"  # JSON: held-out metrics
 META_TEMPERATURE = "temperature"  # float as text
 #: Optional JSON: the class-offset correction appended after the probabilities (see training.recalibrate).
 META_CLASS_OFFSETS = "class_offsets"
+#: Optional JSON: how probabilities become one answer (see desktop_app.core.decision); absent = highest probability.
+META_DECISION = "decision"
 META_PARITY = "parity_max_abs_diff"  # float as text: Keras vs onnxruntime on validation images
 META_OOD = "ood"  # JSON: out-of-distribution statistics (see desktop_app.core.ood)
 META_SHA256_NOTE = "card_sha256"  # not stored in the model: the sha256 lives in the card beside it

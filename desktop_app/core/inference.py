@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from desktop_app.core import contract
+from desktop_app.core.decision import DecisionRule, DecisionRuleError
 from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_model
 from desktop_app.core.ood import COLOURFUL_SHARE_LIMIT, OodStatistics, colourful_share
 from desktop_app.core.preprocessing import preprocess_batch
@@ -43,12 +44,19 @@ class ModelInfo:
     temperature: float | None
     ood: OodStatistics | None
     has_lesion_mask: bool
+    #: How probabilities become one answer (the highest probability unless the metadata says otherwise).
+    decision: DecisionRule | None = None
     #: sha256 check against the model's card (see desktop_app.core.integrity); set by ModelSession.open.
     integrity: IntegrityReport | None = None
 
     @property
     def version(self) -> str:
         return self.metadata.get(contract.META_MODEL_VERSION, "unknown")
+
+    @property
+    def decision_rule(self) -> DecisionRule:
+        """The model's decision rule; the highest probability where its metadata names none."""
+        return self.decision or DecisionRule.highest_probability(self.labels)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +73,8 @@ class Prediction:
     colourful_share: float = 0.0  # share of colourful pixels (see core.ood.colourful_share)
     #: [h, w] lesion probability, when the model has a ``lesion_mask`` output.
     lesion_mask: np.ndarray | None = field(default=None, repr=False)
+    #: The model's decision rule; None answers with the highest probability.
+    decision: DecisionRule | None = field(default=None, repr=False)
 
     @property
     def is_colour_picture(self) -> bool:
@@ -84,7 +94,19 @@ class Prediction:
 
     @property
     def predicted_index(self) -> int:
+        """The answer: the model's decision rule applied to the probabilities."""
+        if self.decision is None:
+            return self.highest_probability_index
+        return int(self.decision.decide(self.probabilities))
+
+    @property
+    def highest_probability_index(self) -> int:
         return int(np.argmax(self.probabilities))
+
+    @property
+    def decided_by_cost(self) -> bool:
+        """True when the decision rule's answer is not the class of highest probability."""
+        return self.predicted_index != self.highest_probability_index
 
     @property
     def predicted_label(self) -> str:
@@ -94,6 +116,16 @@ class Prediction:
     def confidence(self) -> float:
         """Probability of the predicted class."""
         return float(self.probabilities[self.predicted_index])
+
+    def confidence_text(self) -> str:
+        """The answer's probability in words, saying so when the decision rule chose a less probable class."""
+        text = f"Probability {100.0 * self.confidence:.1f} % (calibrated)"
+        if not self.decided_by_cost:
+            return text
+        top = self.highest_probability_index
+        weight = self.decision.costs[self.predicted_index] if self.decision is not None else 1.0
+        return (f"{text}; {self.labels[top]} is more probable ({100.0 * self.probabilities[top]:.1f} %), but the "
+                f"model counts a missed {self.predicted_label} as {weight:g} errors")
 
     def probability_by_label(self) -> dict[str, float]:
         return {label: float(p) for label, p in zip(self.labels, self.probabilities)}
@@ -153,6 +185,13 @@ def _parse_ood(metadata: Mapping[str, str]) -> OodStatistics | None:
         return OodStatistics.from_json(text)
     except (ValueError, TypeError, KeyError) as error:
         raise ModelError(f"model metadata 'ood' is invalid ({error})") from error
+
+
+def _parse_decision(metadata: Mapping[str, str], labels: Sequence[str]) -> DecisionRule:
+    try:
+        return DecisionRule.from_metadata(metadata.get(contract.META_DECISION), labels)
+    except DecisionRuleError as error:
+        raise ModelError(f"model metadata 'decision' is invalid ({error})") from error
 
 
 def _static_dim(dim: object) -> int | None:
@@ -250,6 +289,7 @@ class ModelSession:
             temperature=_parse_temperature(metadata),
             ood=_parse_ood(metadata),
             has_lesion_mask=contract.OUTPUT_LESION_MASK in outputs,
+            decision=_parse_decision(metadata, labels),
         )
 
     @property
@@ -317,6 +357,7 @@ class ModelSession:
                     is_ood=True if colour > COLOURFUL_SHARE_LIMIT else embedding_flag,
                     colourful_share=colour,
                     lesion_mask=np.asarray(masks[i][..., 0], dtype=np.float32) if masks is not None else None,
+                    decision=self.info.decision,
                 )
             )
         return predictions

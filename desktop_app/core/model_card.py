@@ -85,6 +85,8 @@ class ModelCard:
     ood_threshold: float | None
     ood_pass_rate: float | None
     has_lesion_mask: bool
+    #: How the probabilities become one answer (desktop_app.core.decision), in words.
+    decision: str
     #: "verified against model.onnx.sha256 (...)" / "unverified: ..." (desktop_app.core.integrity)
     integrity: str = "not checked"
 
@@ -113,6 +115,7 @@ class ModelCard:
             ood_threshold=info.ood.threshold if info.ood is not None else None,
             ood_pass_rate=info.ood.pass_rate if info.ood is not None else None,
             has_lesion_mask=info.has_lesion_mask,
+            decision=info.decision_rule.describe(),
             integrity=info.integrity.describe() if info.integrity is not None else "not checked",
         )
 
@@ -147,6 +150,7 @@ class ModelCard:
                     ("Classes", ", ".join(self.labels)),
                     ("Input size", f"{self.input_size[0]} × {self.input_size[1]} pixels"),
                     ("Lesion mask output", format_value(self.has_lesion_mask)),
+                    ("Answer", self.decision),
                 ],
             ),
             ("Preprocessing", [("Pipeline", self.preprocessing or "—")]),
@@ -183,4 +187,5 @@ class ModelCard:
             "ood_threshold": self.ood_threshold,
             "ood_pass_rate": self.ood_pass_rate,
             "has_lesion_mask": self.has_lesion_mask,
+            "decision": self.decision,
         }

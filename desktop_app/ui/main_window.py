@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         self.predicted_label.setObjectName("predicted")
         self.confidence_label = QLabel()
         self.confidence_label.setObjectName("confidence")
+        self.confidence_label.setWordWrap(True)
         self.ood_banner = QLabel(OOD_WARNING)
         self.ood_banner.setObjectName("oodBanner")
         self.ood_banner.setWordWrap(True)
@@ -504,7 +505,7 @@ class MainWindow(QMainWindow):
         prediction = row.prediction
         self.error_banner.hide()
         self.predicted_label.setText(prediction.predicted_label)
-        self.confidence_label.setText(f"Probability {100.0 * prediction.confidence:.1f} % (calibrated)")
+        self.confidence_label.setText(prediction.confidence_text())
         unusual = bool(prediction.is_ood)
         if unusual:
             statistics = self.controller.session.info.ood if self.controller.session is not None else None

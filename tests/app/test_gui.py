@@ -337,3 +337,20 @@ def test_lesion_outline_toggle_for_models_with_a_lesion_mask(
     changed = np.any(outlined != plain, axis=2)
     assert changed.any()
     assert (outlined[changed] == (0, 255, 255)).all()  # only outline pixels, in the outline colour
+
+
+def test_a_cost_weighted_answer_is_shown_and_explained(qtbot, window, tmp_path: Path, image_folder: Path):
+    """A model whose decision rule answers malignant shows that answer, highlights its bar and says why."""
+    from tests.app.test_decision import LABELS, OVERWHELMING, cost_weighted_model
+    from tests.tiny_model import make_tiny_model
+
+    image = image_folder / "case_001.png"
+    plain = ModelSession.open(make_tiny_model(tmp_path / "plain.onnx", labels=LABELS)).classify([load_image(image)])[0]
+    assert plain.predicted_label != "malignant"
+    assert window.load_model(cost_weighted_model(tmp_path / "costly.onnx", {"malignant": OVERWHELMING}))
+    run_batch(qtbot, window, [image])
+    assert window.predicted_label.text() == "malignant"
+    assert window.chart.highlighted_label() == "malignant"
+    np.testing.assert_allclose(window.chart.probabilities(), plain.probabilities, rtol=1e-6)
+    assert f"{plain.predicted_label} is more probable" in window.confidence_label.text()
+    assert "Answer" in window.show_model_card().browser.toPlainText()

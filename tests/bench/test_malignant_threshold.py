@@ -41,9 +41,9 @@ def test_the_threshold_rule_only_adds_malignant_answers() -> None:
 def test_cost_weighted_rule_calls_malignant_when_its_probability_times_the_cost_wins() -> None:
     """With cost 3, malignant wins where 3 × p(malignant) beats every other class's probability."""
     probabilities = np.array([[0.70, 0.25, 0.05], [0.74, 0.24, 0.02], [0.2, 0.1, 0.7], [0.5, 0.4, 0.1]])
-    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, MALIGNANT, 3.0),
+    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, LABELS, 3.0),
                                   [1, 0, 2, 1])
-    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, MALIGNANT, 1.0),
+    np.testing.assert_array_equal(malignant_threshold.decide_cost_weighted(probabilities, LABELS, 1.0),
                                   probabilities.argmax(axis=1))
     scores = malignant_threshold.score(np.array([1, 0, 2, 1]), np.array([0, 0, 2, 1]), LABELS)
     assert scores["weighted_errors"] == malignant_threshold.MISSED_CANCER_COST  # one cancer missed, nothing else
