@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     from training.recalibrate import add_arguments as add_recalibrate_arguments
 
     add_recalibrate_arguments(recalibrate_parser)
+    decide_parser = commands.add_parser(
+        "decide", help="store a cost-weighted decision rule in an exported model and restate its metrics")
+    from training.decide import add_arguments as add_decide_arguments
+
+    add_decide_arguments(decide_parser)
     card_parser = commands.add_parser("card", help="write MODEL_CARD.md from an exported model's metadata")
     card_parser.add_argument("--model", required=True, type=Path)
     card_parser.add_argument("--command", required=True, dest="reproduce", help="the command that reproduces it")
@@ -178,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
             from training.recalibrate import run as recalibrate
 
             return recalibrate(args)
+        elif args.command == "decide":
+            from training.decide import run as decide
+
+            return decide(args)
         elif args.command == "card":
             from training.card import render_card
 
@@ -191,11 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:
+        from desktop_app.core.decision import DecisionRuleError
         from desktop_app.core.inference import ModelError
         from training.model import ImageSizeError, WeightsError
         from training.recalibrate import RecalibrationError
 
-        if isinstance(error, (WeightsError, ModelError, ImageSizeError, ConfigError, RecalibrationError)):
+        if isinstance(error, (WeightsError, ModelError, ImageSizeError, ConfigError, RecalibrationError,
+                              DecisionRuleError)):
             print(f"error: {error}", file=sys.stderr)
             return 2
         raise

@@ -8,6 +8,7 @@ from pathlib import Path
 import onnx
 
 from desktop_app.core import contract
+from desktop_app.core.decision import DecisionRule
 from desktop_app.core.integrity import sha256_of_file
 from desktop_app.core.model_card import describe_class_offsets
 from training.split import DEFAULT_SPLIT_ORDER
@@ -53,6 +54,10 @@ def _why_these_weights(weights: str, origin: str) -> str:
     return (f"ImageNet weights cannot be downloaded on the machines this model was trained on, so the DenseNet121 "
             f"backbone {start}. The training code keeps the real `--weights imagenet` path (Keras download with its "
             "md5 check) for machines that can reach it.")
+
+
+def _decision(meta: dict[str, str], labels: list[str]) -> str:
+    return DecisionRule.from_metadata(meta[contract.META_DECISION], labels).describe()
 
 
 def render_card(model_path: Path, command: str, notes: str = "") -> str:
@@ -127,6 +132,8 @@ def render_card(model_path: Path, command: str, notes: str = "") -> str:
         f"ECE {_num(metrics.get('ece_before_calibration'))} before, {_num(metrics.get('ece_after_calibration'))} after"
         + (f"; NLL {_num(metrics['nll'])}, Brier score {_num(metrics['brier'])}" if "nll" in metrics else "")),
         "",
+        *([f"- answers (the counts above and below): {_decision(meta, labels)}", ""]
+          if contract.META_DECISION in meta else []),
         _table(["class", "precision", "recall", "F1", "support"], class_rows),
         "",
         "Confusion matrix (rows = true class, columns = predicted):",

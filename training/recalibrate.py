@@ -160,16 +160,13 @@ def recalibrate_file(model_path: Path, data: Path, split: Path, out: Path, class
         raise RecalibrationError(f"the corrected graph disagrees with the formula by {parity:.2e}")
 
     test_p, test_y, _ = held_out(data, split, "test")
-    test = report.compute_metrics(test_y, apply_record(test_p, record, labels), labels)
-    validation = report.compute_metrics(val_y, apply_record(val_p, record, labels), labels)
-    headline.update({key: test[key] for key in report.STORED_TEST_METRICS})
-    headline["ece_after_calibration"] = test["ece"]
-    headline["validation"] = {k: validation[k] for k in ("n", "accuracy", "macro_f1")}
+    extra = None
     if "extra_test" in headline:
         extra_p, extra_y, _ = held_out(extra_data, extra_split, "test")
-        extra = report.compute_metrics(extra_y, apply_record(extra_p, record, labels), labels)
-        headline["extra_test"] = {k: extra[k] for k in ("n", "accuracy", "macro_f1", "per_class", "macro_roc_auc")}
-    meta[contract.META_METRICS] = json.dumps(json.loads(json.dumps(headline, default=float)))
+        extra = (extra_y, apply_record(extra_p, record, labels), None)
+    headline = report.restated_metrics(headline, labels, (test_y, apply_record(test_p, record, labels), None),
+                                       (val_y, apply_record(val_p, record, labels), None), extra)
+    meta[contract.META_METRICS] = json.dumps(headline)
     meta[contract.META_CLASS_OFFSETS] = json.dumps(record)
     meta[contract.META_MODEL_VERSION] = f"{meta.get(contract.META_MODEL_VERSION, model_path.stem)}+class-offsets"
     del model.metadata_props[:]

@@ -169,6 +169,27 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str]
     }
 
 
+#: One held-out set for :func:`restated_metrics`: (true class indices, probabilities, answers or None = argmax).
+HeldOutScores = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+
+
+def restated_metrics(headline: dict[str, Any], labels: Sequence[str], test: HeldOutScores,
+                     validation: HeldOutScores, extra: HeldOutScores | None = None) -> dict[str, Any]:
+    """A model's stored metrics (``headline``) with the held-out figures recomputed after a change to its outputs
+    or its answers (``python -m training recalibrate`` and ``decide``); other entries are kept."""
+    restated = dict(headline)
+    scored = compute_metrics(*test[:2], labels, test[2])
+    restated.update({key: scored[key] for key in STORED_TEST_METRICS})
+    restated["ece_after_calibration"] = scored["ece"]
+    scored = compute_metrics(*validation[:2], labels, validation[2])
+    restated["validation"] = {key: scored[key] for key in ("n", "accuracy", "macro_f1")}
+    if extra is not None:
+        scored = compute_metrics(*extra[:2], labels, extra[2])
+        restated["extra_test"] = {key: scored[key] for key in ("n", "accuracy", "macro_f1", "per_class",
+                                                               "macro_roc_auc")}
+    return json.loads(json.dumps(restated, default=float))
+
+
 def _pyplot():  # returns the matplotlib.pyplot module
     """matplotlib.pyplot on the non-interactive Agg backend (imported only when a plot is drawn)."""
     import matplotlib
