@@ -165,6 +165,9 @@ def row_record(row: BatchRow, labels: Sequence[str]) -> dict[str, object]:
         messages = list(row.notes)
         if prediction.is_ood:
             messages.insert(0, f"image {prediction.ood_reason} (out of distribution)")
+        if prediction.decided_by_cost:
+            top = prediction.labels[prediction.highest_probability_index]
+            messages.append(f"answer by the model's cost-weighted rule; {top} is more probable")
         record["message"] = "; ".join(messages)
     return record
 

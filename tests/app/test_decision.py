@@ -93,7 +93,10 @@ def test_the_cli_reports_the_rules_answer(tmp_path: Path) -> None:
     synthetic_image((64, 64), seed=0).save(image)
     out = io.StringIO()
     assert cli.main([str(image), "--model", str(model), "--json"], out=out) == 0
-    assert json.loads(out.getvalue())["results"][0]["predicted"] == "malignant"
+    result = json.loads(out.getvalue())["results"][0]
+    assert result["predicted"] == "malignant"
+    assert result["p_malignant"] < max(result["p_benign"], result["p_normal"])
+    assert "answer by the model's cost-weighted rule" in result["message"]
 
 
 def test_evaluate_counts_the_rules_answers_and_keeps_the_probability_scores(tmp_path: Path) -> None:
