@@ -19,13 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import helper
 
 from desktop_app.core import contract
 from desktop_app.core.decision import DecisionRule, DecisionRuleError
-from desktop_app.core.integrity import write_sidecar
 from training import report
-from training.recalibrate import onnx_probabilities
+from training.recalibrate import add_held_out_arguments, onnx_probabilities, save_with_metadata
 
 
 def parse_class_costs(items: list[str]) -> dict[str, float]:
@@ -72,25 +70,16 @@ def decide_file(model_path: Path, data: Path, split: Path, out: Path, class_cost
     meta[contract.META_METRICS] = json.dumps(headline)
     meta[contract.META_DECISION] = rule.to_json()
     meta[contract.META_MODEL_VERSION] = f"{meta.get(contract.META_MODEL_VERSION, model_path.stem)}+cost-weighted"
-    del model.metadata_props[:]
-    helper.set_model_props(model, meta)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(out))
-    write_sidecar(out)
+    save_with_metadata(model, meta, out)
     return headline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``python -m training decide`` flags."""
-    parser.add_argument("--model", required=True, type=Path, help="contract ONNX model without a decision rule")
-    parser.add_argument("--data", required=True, type=Path, help="the image root its split's paths are relative to")
-    parser.add_argument("--split", required=True, type=Path, help="split.csv whose val and test rows are scored")
-    parser.add_argument("--extra-data", type=Path, default=None, help="other-scanner data (its test rows are scored)")
-    parser.add_argument("--extra-split", type=Path, default=None, help="split.csv of --extra-data")
+    add_held_out_arguments(parser, "contract ONNX model without a decision rule",
+                           "split.csv whose val and test rows are scored")
     parser.add_argument("--class-cost", action="append", required=True, metavar="CLASS=COST",
                         help="cost of missing CLASS, in other errors (repeatable; unnamed classes cost 1)")
-    parser.add_argument("--out", required=True, type=Path)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -169,25 +169,36 @@ def recalibrate_file(model_path: Path, data: Path, split: Path, out: Path, class
     meta[contract.META_METRICS] = json.dumps(headline)
     meta[contract.META_CLASS_OFFSETS] = json.dumps(record)
     meta[contract.META_MODEL_VERSION] = f"{meta.get(contract.META_MODEL_VERSION, model_path.stem)}+class-offsets"
+    save_with_metadata(model, meta, out)
+    return headline
+
+
+def save_with_metadata(model: onnx.ModelProto, meta: dict[str, str], out: Path) -> None:
+    """Save ``model`` with ``meta`` as its whole metadata to ``out``, and the sha256 sidecar beside it."""
     del model.metadata_props[:]
     helper.set_model_props(model, meta)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(out))
     write_sidecar(out)
-    return headline
+
+
+def add_held_out_arguments(parser: argparse.ArgumentParser, model_help: str, split_help: str) -> None:
+    """The flags naming a model, its held-out images and the output (``recalibrate`` and ``decide``)."""
+    parser.add_argument("--model", required=True, type=Path, help=model_help)
+    parser.add_argument("--data", required=True, type=Path, help="the image root its split's paths are relative to")
+    parser.add_argument("--split", required=True, type=Path, help=split_help)
+    parser.add_argument("--extra-data", type=Path, default=None, help="other-scanner data (its test rows are scored)")
+    parser.add_argument("--extra-split", type=Path, default=None, help="split.csv of --extra-data")
+    parser.add_argument("--out", required=True, type=Path)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``python -m training recalibrate`` flags."""
-    parser.add_argument("--model", required=True, type=Path, help="contract ONNX model without class offsets")
-    parser.add_argument("--data", required=True, type=Path, help="the image root its split's paths are relative to")
-    parser.add_argument("--split", required=True, type=Path, help="split.csv whose val rows fit, test rows score")
-    parser.add_argument("--extra-data", type=Path, default=None, help="other-scanner data (its test rows are scored)")
-    parser.add_argument("--extra-split", type=Path, default=None, help="split.csv of --extra-data")
+    add_held_out_arguments(parser, "contract ONNX model without class offsets",
+                           "split.csv whose val rows fit, test rows score")
     parser.add_argument("--offset-classes", default="normal", help="comma-separated classes to offset "
                         "(default: normal)")
-    parser.add_argument("--out", required=True, type=Path)
 
 
 def run(args: argparse.Namespace) -> int:
