@@ -76,9 +76,14 @@ def evaluate(model: Path, pairs: list[tuple[Path, str]]) -> tuple[dict, np.ndarr
         raise SystemExit(f"labels {unknown} are not among the model's classes {list(labels)}")
     y_true = np.array([labels.index(label) for _, label in pairs])
     probabilities = np.stack([row.prediction.probabilities for row in rows])
-    metrics = compute_metrics(y_true, probabilities, labels)
+    metrics = compute_metrics(y_true, probabilities, labels, np.array([row.prediction.predicted_index for row in rows]))
     metrics["model_version"] = session.info.version
     return metrics, probabilities, labels
+
+
+def answers(model: Path, probabilities: np.ndarray) -> np.ndarray:
+    """The class indices ``model`` answers for these probabilities: its decision rule (desktop_app.core.decision)."""
+    return np.asarray(ModelSession.open(model).info.decision_rule.decide(probabilities))
 
 
 def evaluate_both(first: Path, second: Path, pairs: list[tuple[Path, str]]

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import add_held_out_arguments, devices_of, evaluate_both, held_out
+from bench.compare_models import add_held_out_arguments, answers, devices_of, evaluate_both, held_out
 
 
 def mcnemar_exact_p(only_old_right: int, only_new_right: int) -> float:
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"no {args.subset} images from a device matching {args.device!r}")
     (old, p_old), (new, p_new), labels = evaluate_both(args.old, args.new, pairs)
     truth = np.array([labels.index(label) for _, label in pairs])
-    old_right, new_right = p_old.argmax(1) == truth, p_new.argmax(1) == truth
+    a_old, a_new = answers(args.old, p_old), answers(args.new, p_new)  # each model's own rule
+    old_right, new_right = a_old == truth, a_new == truth
     only_old, only_new = int(np.sum(old_right & ~new_right)), int(np.sum(new_right & ~old_right))
     result = {
         "images": len(pairs),
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "only_old_right": only_old,
         "only_new_right": only_new,
         "mcnemar_exact_p": round(mcnemar_exact_p(only_old, only_new), 4),
-        "prediction_agreement": float(np.mean(p_old.argmax(1) == p_new.argmax(1))),
+        "prediction_agreement": float(np.mean(a_old == a_new)),
     }
     print(write_result(args.name, result))
     print(json.dumps(result, indent=2))

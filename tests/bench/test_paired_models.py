@@ -59,6 +59,19 @@ def test_paired_run_counts_the_images_only_one_model_gets_right(tmp_path: Path, 
     assert result["mcnemar_exact_p"] == pytest.approx(
         paired_models.mcnemar_exact_p(result["only_old_right"], result["only_new_right"]), abs=1e-4)
 
+    # A candidate carrying a decision rule is paired on its rule's answers, not on its highest probabilities.
+    from tests.app.test_decision import OVERWHELMING, cost_weighted_model
+
+    costly = cost_weighted_model(tmp_path / "costly.onnx", {"malignant": OVERWHELMING})
+    assert paired_models.main(["--old", str(old), "--new", str(costly), "--data", str(data), "--split",
+                               str(split)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed[printed.index("{"):])
+    says_malignant = truth == 1
+    assert result["new"]["accuracy"] == pytest.approx(1 / 3) and result["new"]["malignant_recall"] == 1.0
+    assert result["only_new_right"] == int(np.sum(says_malignant & ~right["old"]))
+    assert result["only_old_right"] == int(np.sum(right["old"] & ~says_malignant))
+
 
 def test_device_keeps_one_scanners_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
