@@ -353,4 +353,5 @@ def test_a_cost_weighted_answer_is_shown_and_explained(qtbot, window, tmp_path: 
     assert window.chart.highlighted_label() == "malignant"
     np.testing.assert_allclose(window.chart.probabilities(), plain.probabilities, rtol=1e-6)
     assert f"{plain.predicted_label} is more probable" in window.confidence_label.text()
+    assert table_text(window)[0][-1] == f"OK: cost-weighted answer ({plain.predicted_label} more probable)"
     assert "Answer" in window.show_model_card().browser.toPlainText()
