@@ -23,14 +23,15 @@ if str(ROOT) not in sys.path:
 import numpy as np
 
 from bench.common import write_result
-from bench.compare_models import add_held_out_arguments, devices_of, evaluate, held_out
+from bench.compare_models import add_held_out_arguments, answers, devices_of, evaluate, held_out
 from bench.ensemble_models import member_name
 from bench.paired_models import summary
 
 
-def per_device_rows(probabilities: np.ndarray, truth: np.ndarray, devices: list[str], labels: tuple[str, ...]
-                    ) -> list[dict]:
-    """Metrics of each device's images (largest group first), then of all of them."""
+def per_device_rows(probabilities: np.ndarray, truth: np.ndarray, devices: list[str], labels: tuple[str, ...],
+                    answers: np.ndarray | None = None) -> list[dict]:
+    """Metrics of each device's images (largest group first), then of all of them; counts are of ``answers``
+    (the model's decision rule) where given, else of the highest probability."""
     from training.report import compute_metrics
 
     names = sorted(set(devices), key=lambda name: (-devices.count(name), name))
@@ -38,7 +39,8 @@ def per_device_rows(probabilities: np.ndarray, truth: np.ndarray, devices: list[
     for name in [*names, "all"]:
         chosen = np.array([name in ("all", device) for device in devices])
         rows.append({"device": name, "images": int(chosen.sum()),
-                     **summary(compute_metrics(truth[chosen], probabilities[chosen], labels), labels)})
+                     **summary(compute_metrics(truth[chosen], probabilities[chosen], labels,
+                                               None if answers is None else answers[chosen]), labels)})
     return rows
 
 
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.models:
         _, probabilities, labels = evaluate(model, pairs)
         truth = np.array([labels.index(label) for _, label in pairs])
-        rows = per_device_rows(probabilities, truth, devices, labels)
+        rows = per_device_rows(probabilities, truth, devices, labels, answers(model, probabilities))
         result["models"][member_name(model)] = {"model": str(model), "rows": rows}
         for row in rows:
             figures = [row["accuracy"], row["malignant_recall"], row["macro_roc_auc"]]

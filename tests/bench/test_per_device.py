@@ -20,6 +20,9 @@ def test_rows_group_images_by_device_then_all() -> None:
     assert rows[0]["accuracy"] == pytest.approx(2 / 3) and rows[0]["malignant_recall"] == pytest.approx(0.5)
     assert rows[1]["accuracy"] == pytest.approx(1.0)
     assert rows[2]["accuracy"] == pytest.approx(4 / 5)
+    # A decision rule's answers are counted, not the highest probabilities: here everything called malignant.
+    rows = per_device.per_device_rows(probabilities, truth, devices, LABELS, answers=np.ones(5, dtype=int))
+    assert rows[2]["accuracy"] == pytest.approx(3 / 5) and rows[2]["malignant_recall"] == 1.0
 
 
 def test_run_reads_devices_from_the_manifest(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
