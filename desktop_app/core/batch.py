@@ -166,8 +166,8 @@ def row_record(row: BatchRow, labels: Sequence[str]) -> dict[str, object]:
         if prediction.is_ood:
             messages.insert(0, f"image {prediction.ood_reason} (out of distribution)")
         if prediction.decided_by_cost:
-            top = prediction.labels[prediction.highest_probability_index]
-            messages.append(f"answer by the model's cost-weighted rule; {top} is more probable")
+            messages.append(f"answer by the model's cost-weighted rule; {prediction.most_probable_label} is more "
+                            "probable")
         record["message"] = "; ".join(messages)
     return record
 

@@ -104,6 +104,10 @@ class Prediction:
         return int(np.argmax(self.probabilities))
 
     @property
+    def most_probable_label(self) -> str:
+        return self.labels[self.highest_probability_index]
+
+    @property
     def decided_by_cost(self) -> bool:
         """True when the decision rule's answer is not the class of highest probability."""
         return self.predicted_index != self.highest_probability_index
@@ -120,12 +124,11 @@ class Prediction:
     def confidence_text(self) -> str:
         """The answer's probability in words, saying so when the decision rule chose a less probable class."""
         text = f"Probability {100.0 * self.confidence:.1f} % (calibrated)"
-        if not self.decided_by_cost:
+        if self.decision is None or not self.decided_by_cost:
             return text
-        top = self.highest_probability_index
-        weight = self.decision.costs[self.predicted_index] if self.decision is not None else 1.0
-        return (f"{text}; {self.labels[top]} is more probable ({100.0 * self.probabilities[top]:.1f} %), but the "
-                f"model counts a missed {self.predicted_label} as {weight:g} errors")
+        top = self.probabilities[self.highest_probability_index]
+        return (f"{text}; {self.most_probable_label} is more probable ({100.0 * top:.1f} %), but the model counts a "
+                f"missed {self.predicted_label} as {self.decision.costs[self.predicted_index]:g} errors")
 
     def probability_by_label(self) -> dict[str, float]:
         return {label: float(p) for label, p in zip(self.labels, self.probabilities)}

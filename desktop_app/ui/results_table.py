@@ -94,8 +94,7 @@ class ResultsModel(QAbstractTableModel):
         if row.notes:
             return f"Unreliable: {'; '.join(row.notes)}", "1 unreliable"
         if row.prediction is not None and row.prediction.decided_by_cost:
-            top = row.prediction.labels[row.prediction.highest_probability_index]
-            return f"OK: cost-weighted answer ({top} more probable)", "0 ok"
+            return f"OK: cost-weighted answer ({row.prediction.most_probable_label} more probable)", "0 ok"
         return "OK", "0 ok"
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
