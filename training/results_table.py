@@ -44,6 +44,8 @@ def _row(run_dir: Path) -> str:
     recipe += ", BatchNorm statistics recomputed" if config.get("recompute_batchnorm") else ""
     if config.get("label_smoothing", TrainConfig.label_smoothing) != TrainConfig.label_smoothing:
         recipe += f", label smoothing {config['label_smoothing']:g}"
+    if config.get("dropout", TrainConfig.dropout) != TrainConfig.dropout:
+        recipe += f", dropout {config['dropout']:g}"
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""
     recipe += f", cutmix {config['cutmix']}" if config.get("cutmix") else ""
