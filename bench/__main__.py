@@ -253,7 +253,8 @@ def render() -> str:
             "",
             (
                 f"Drop: accuracy {compare['drop_points']['accuracy']:+.2f} points, macro-F1 "
-                f"{compare['drop_points']['macro_f1']:+.2f} points (target ≤ 1); predictions agree on "
+                f"{compare['drop_points']['macro_f1']:+.2f} points (target ≤ 1); answers (each model's decision rule) "
+                f"agree on "
                 f"{100 * compare['prediction_agreement']:.1f}% of images."
             ),
             "",

@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         "drop_points": {
             k: round(100 * (fp32[k] - int8[k]), 2) for k in ("accuracy", "macro_f1") if fp32[k] is not None
         },
-        "prediction_agreement": float(np.mean(p32.argmax(1) == p8.argmax(1))),
+        # The answers the metrics score: each model's own decision rule, not the highest probability.
+        "prediction_agreement": float(np.mean(answers(args.fp32, p32) == answers(args.int8, p8))),
         "max_abs_probability_diff": float(np.max(np.abs(p32 - p8))),
     }
     print(write_result("compare_models", result))

@@ -151,3 +151,33 @@ def test_a_non_positive_scale_is_left_alone(quantize_module) -> None:
     untouched.CopyFrom(model)
     assert quantize_module.fold_scales_into_convs(untouched) == 0
     assert untouched.SerializeToString() == model.SerializeToString()
+
+
+@pytest.mark.parametrize("first", [0, 1, 2])
+def test_the_first_convolutions_can_stay_in_float(tmp_path: Path, quantize_module, first: int) -> None:
+    """--float-first-convs N leaves exactly the first N Conv nodes with float weights, and the record says so."""
+    fp32 = make_tiny_model(tmp_path / "model.onnx", input_size=(32, 32))
+    images = quantize_module.training_images(calibration_folder(tmp_path / "data"), None, count=6)
+    out = tmp_path / "model_int8.onnx"
+    record = quantize_module.quantize_model(fp32, images, out, float_first_convs=first)
+
+    graph = onnx.load(str(out)).graph
+    dequantized = {node.output[0] for node in graph.node if node.op_type == "DequantizeLinear"}
+    convs = [node for node in graph.node if node.op_type == "Conv"]
+    float_weights = [conv.input[1] for conv in convs if conv.input[1] not in dequantized]
+    assert float_weights == ["w_feat", "w_cls"][:first]  # the tiny model's two convolutions, in graph order
+    metadata = {entry.key: entry.value for entry in onnx.load(str(out)).metadata_props}
+    stored = json.loads(metadata[quantize_module.META_QUANTIZATION])
+    assert stored["float_first_convs"] == record["float_first_convs"] == first
+    assert stored["method"].endswith("MinMax")
+
+
+def test_the_command_keeps_the_stem_in_float_by_default(tmp_path: Path, quantize_module) -> None:
+    fp32 = make_tiny_model(tmp_path / "model.onnx", input_size=(32, 32))
+    out = tmp_path / "model_int8.onnx"
+    data = calibration_folder(tmp_path / "data")
+    assert quantize_module.main(["--model", str(fp32), "--calib-data", str(data), "--out", str(out)]) == 0
+    graph = onnx.load(str(out)).graph
+    dequantized = {node.output[0] for node in graph.node if node.op_type == "DequantizeLinear"}
+    weights = [node.input[1] for node in graph.node if node.op_type == "Conv"]
+    assert [name in dequantized for name in weights] == [False, True]  # stem float, the rest int8
