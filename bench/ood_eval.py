@@ -232,7 +232,7 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def embed_images(session: ModelSession, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-    """The model's ``embedding`` output for each image [N, D], and the app's OOD flag (embedding score or colour)."""
+    """The model's ``embedding`` output for each image [N, D], and the app's OOD flag (score, colour or noise)."""
     rows: list[np.ndarray] = []
     flags: list[bool] = []
     for chunk in _chunks(images, 16):
@@ -242,9 +242,16 @@ def embed_images(session: ModelSession, images: list[Image.Image]) -> tuple[np.n
     return (np.stack(rows) if rows else np.zeros((0, 1))), np.asarray(flags, dtype=bool)
 
 
-def embed_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, list[str]]:
-    """Embeddings of the readable files among ``paths``, and the messages of the unreadable ones."""
+def _pass_rate(flags: np.ndarray) -> float | None:
+    """Share of images not flagged (None without images)."""
+    return round(float(np.mean(~flags)), 4) if len(flags) else None
+
+
+def embed_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Embeddings of the readable files among ``paths``, the app's OOD flag for each, and the messages of the
+    unreadable ones."""
     rows: list[np.ndarray] = []
+    flags: list[bool] = []
     failures: list[str] = []
     for chunk in _chunks(paths, 16):
         images = []
@@ -253,8 +260,10 @@ def embed_files(session: ModelSession, paths: list[Path]) -> tuple[np.ndarray, l
                 images.append(load_image(path))
             except ImageLoadError as error:
                 failures.append(str(error))
-        rows.extend(p.embedding for p in session.classify(images))
-    return (np.stack(rows) if rows else np.zeros((0, 1))), failures
+        predictions = session.classify(images)
+        rows.extend(p.embedding for p in predictions)
+        flags.extend(bool(p.is_ood) for p in predictions)
+    return (np.stack(rows) if rows else np.zeros((0, 1))), np.asarray(flags, dtype=bool), failures
 
 
 def summary(scores: np.ndarray, threshold: float, flagged_is_good: bool) -> dict[str, object]:
@@ -358,14 +367,19 @@ def evaluate(
         if split
         else f"ALL images under {data} (not a held-out figure: training images included)",
     }
-    test, failures = embed_files(session, in_distribution_paths(data, split, "test"))
-    report["in_distribution_test"] = summary(statistics.score(test), threshold, flagged_is_good=False)
+    # pass_rate: the embedding score alone; app_pass_rate: what the app lets through (no score, colour or noise flag).
+    test, test_flags, failures = embed_files(session, in_distribution_paths(data, split, "test"))
+    report["in_distribution_test"] = summary(statistics.score(test), threshold, flagged_is_good=False) | {
+        "app_pass_rate": _pass_rate(test_flags)
+    }
     if failures:
         report["in_distribution_unreadable"] = failures
     val = None
     if split is not None:
-        val, _ = embed_files(session, in_distribution_paths(data, split, "val"))
-        report["in_distribution_val"] = summary(statistics.score(val), threshold, flagged_is_good=False)
+        val, val_flags, _ = embed_files(session, in_distribution_paths(data, split, "val"))
+        report["in_distribution_val"] = summary(statistics.score(val), threshold, flagged_is_good=False) | {
+            "app_pass_rate": _pass_rate(val_flags)
+        }
 
     rng = np.random.default_rng(seed)
     foreign_and_flags = {
@@ -373,7 +387,7 @@ def evaluate(
         for kind, generate in FOREIGN_KINDS.items()
     }
     foreign = {kind: embeddings for kind, (embeddings, _) in foreign_and_flags.items()}
-    # detection_rate: the embedding score alone; app_detection_rate: what the app flags (score or colour picture).
+    # detection_rate: the embedding score alone; app_detection_rate: what the app flags (score, colour or noise).
     report["foreign"] = {
         kind: summary(statistics.score(x), threshold, flagged_is_good=True)
         | {"app_detection_rate": round(float(np.mean(foreign_and_flags[kind][1])), 4)}
@@ -387,7 +401,7 @@ def evaluate(
             raise SystemExit(
                 "--compare-methods needs --split (train rows to fit, val rows to set thresholds)"
             )
-        train, _ = embed_files(session, in_distribution_paths(data, split, "train"))
+        train, _, _ = embed_files(session, in_distribution_paths(data, split, "train"))
         report["method_comparison"] = compare_methods(train, val, test, foreign, statistics.pass_rate or 0.95)
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report

@@ -38,9 +38,13 @@ def synthetic_image(size: tuple[int, int] = (256, 320), seed: int = 0) -> Image.
     height, width = size
     rows, cols = np.mgrid[0:height, 0:width]
     depth_fade = 1.0 - 0.6 * rows / height
-    # Gamma(2, 40) speckle as the sum of two exponentials.
+    # Gamma(2, 40) speckle as the sum of two exponentials, in grains of 3 x 3 pixels as in a scan (a mean over each
+    # pixel's neighbourhood, its spread partly restored): i.i.d. pixels read as noise (core.ood.neighbour_correlation).
     uniforms = _uniform_noise(2 * height * width, seed).reshape(2, height, width)
-    speckle = -40.0 * np.log(uniforms).sum(axis=0)
+    grains = -40.0 * np.log(uniforms).sum(axis=0)
+    padded = np.pad(grains, 1, mode="edge")
+    smoothed = sum(padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)) / 9.0
+    speckle = np.maximum(80.0 + 2.0 * (smoothed - 80.0), 0.0)
     oval = ((rows - height * 0.45) / (height * 0.18)) ** 2 + ((cols - width * 0.5) / (width * 0.2)) ** 2 < 1
     pixels = speckle * depth_fade * np.where(oval, 0.25, 1.0)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="L")

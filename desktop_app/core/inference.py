@@ -19,7 +19,13 @@ from PIL import Image
 from desktop_app.core import contract
 from desktop_app.core.decision import DecisionRule, DecisionRuleError
 from desktop_app.core.integrity import IntegrityError, IntegrityReport, verify_model
-from desktop_app.core.ood import COLOURFUL_SHARE_LIMIT, OodStatistics, colourful_share
+from desktop_app.core.ood import (
+    COLOURFUL_SHARE_LIMIT,
+    NOISE_CORRELATION_LIMIT,
+    OodStatistics,
+    colourful_share,
+    neighbour_correlation,
+)
 from desktop_app.core.preprocessing import preprocess_batch
 
 #: Images per onnxruntime call: bounds memory and keeps Cancel and progress prompt. One at a time peaked at 222 MB
@@ -68,9 +74,10 @@ class Prediction:
     cam: np.ndarray  # [h, w, C]
     embedding: np.ndarray  # [D]
     ood_score: float | None = None  # None when the model carries no OOD statistics
-    #: True when the embedding score is over the model's threshold or the image is a colour picture.
+    #: True when the embedding score is over the model's threshold, or the image is a colour picture or noise.
     is_ood: bool | None = None
     colourful_share: float = 0.0  # share of colourful pixels (see core.ood.colourful_share)
+    neighbour_correlation: float = 1.0  # of neighbouring pixels (see core.ood.neighbour_correlation)
     #: [h, w] lesion probability, when the model has a ``lesion_mask`` output.
     lesion_mask: np.ndarray | None = field(default=None, repr=False)
     #: The model's decision rule; None answers with the highest probability.
@@ -81,12 +88,21 @@ class Prediction:
         return self.colourful_share > COLOURFUL_SHARE_LIMIT
 
     @property
+    def is_noise(self) -> bool:
+        return self.neighbour_correlation < NOISE_CORRELATION_LIMIT
+
+    @property
     def ood_reason(self) -> str:
         """Why the image was flagged, in words ("" when it was not)."""
         if not self.is_ood:
             return ""
         reason = "does not look like a breast ultrasound"
-        return f"{reason}: {self.colour_detail}" if self.is_colour_picture else reason
+        if self.is_colour_picture:
+            return f"{reason}: {self.colour_detail}"
+        if self.is_noise:
+            return (f"{reason}: noise, no image structure (neighbouring pixels correlate "
+                    f"{self.neighbour_correlation:.2f}; scans 0.6 or more)")
+        return reason
 
     @property
     def colour_detail(self) -> str:
@@ -320,7 +336,9 @@ class ModelSession:
             chunk = batch[start : start + max(1, chunk_size)]
             outputs = self._session.run(self._output_names, {contract.INPUT_NAME: chunk})  # type: ignore[attr-defined]
             values = dict(zip(self._output_names, outputs))
-            predictions.extend(self._to_predictions(values, colourful_share(chunk)))
+            predictions.extend(
+                self._to_predictions(values, colourful_share(chunk), neighbour_correlation(chunk))
+            )
         return predictions
 
     def classify(
@@ -334,7 +352,9 @@ class ModelSession:
             )
         return predictions
 
-    def _to_predictions(self, values: Mapping[str, np.ndarray], colour_shares: np.ndarray) -> list[Prediction]:
+    def _to_predictions(
+        self, values: Mapping[str, np.ndarray], colour_shares: np.ndarray, correlations: np.ndarray
+    ) -> list[Prediction]:
         probabilities = np.asarray(values[contract.OUTPUT_PROBABILITIES], dtype=np.float64)
         if probabilities.ndim != 2 or probabilities.shape[1] != len(self.labels):
             raise ModelError(
@@ -349,7 +369,8 @@ class ModelSession:
         for i in range(len(probabilities)):
             score = float(scores[i]) if scores is not None else None
             embedding_flag = (score > ood.threshold) if ood is not None and score is not None else None
-            colour = float(colour_shares[i])
+            colour, correlation = float(colour_shares[i]), float(correlations[i])
+            foreign_pixels = colour > COLOURFUL_SHARE_LIMIT or correlation < NOISE_CORRELATION_LIMIT
             predictions.append(
                 Prediction(
                     labels=self.labels,
@@ -357,8 +378,9 @@ class ModelSession:
                     cam=cams[i],
                     embedding=embeddings[i],
                     ood_score=score,
-                    is_ood=True if colour > COLOURFUL_SHARE_LIMIT else embedding_flag,
+                    is_ood=True if foreign_pixels else embedding_flag,
                     colourful_share=colour,
+                    neighbour_correlation=correlation,
                     lesion_mask=np.asarray(masks[i][..., 0], dtype=np.float32) if masks is not None else None,
                     decision=self.info.decision,
                 )

@@ -92,11 +92,11 @@ def test_unknown_method_and_too_few_embeddings_are_refused() -> None:
 
 
 def _grey_scan(seed: int, size: int = 48) -> Image.Image:
-    """Ultrasound-like stand-in: grey speckle of varying brightness."""
+    """Ultrasound-like stand-in: grey speckle of varying brightness, in grains of a few pixels as in a scan."""
     rng = np.random.default_rng(seed)
     level = 40 + 10 * (seed % 8)
-    pixels = np.clip(rng.gamma(2.0, level / 2.0, size=(size, size)), 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, mode="L")
+    grains = np.clip(rng.gamma(2.0, level / 2.0, size=(size // 4, size // 4)), 0, 255).astype(np.uint8)
+    return Image.fromarray(grains, mode="L").resize((size, size), Image.Resampling.BILINEAR)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def ood_model(tmp_path_factory) -> Path:
 @pytest.fixture()
 def images(tmp_path: Path) -> dict[str, Path]:
     paths = {"scan": tmp_path / "scan.png", "red_photo": tmp_path / "red photo.png"}
-    _grey_scan(200).save(paths["scan"])
+    _grey_scan(201).save(paths["scan"])  # a typical scan (the 95 % threshold flags ~5 % of them)
     Image.new("RGB", (48, 48), (230, 20, 30)).save(paths["red_photo"])
     return paths
 
@@ -183,3 +183,33 @@ def test_grey_scan_with_a_small_colour_overlay_is_not_a_colour_picture() -> None
     shares = colourful_share(np.stack([scan, overlay, photo]))
     assert shares[0] == 0.0
     assert 0.05 < shares[1] <= COLOURFUL_SHARE_LIMIT < shares[2]
+
+
+def test_neighbour_correlation_tells_noise_from_structure() -> None:
+    from desktop_app.core.ood import NOISE_CORRELATION_LIMIT, neighbour_correlation
+
+    rng = np.random.default_rng(5)
+    scan = np.asarray(_grey_scan(3, size=128).convert("RGB"), dtype=np.float32)
+    noise = rng.normal(120, 40, (128, 128, 1)).repeat(3, axis=-1)
+    stripes = np.zeros((128, 128, 3), np.float32)
+    stripes[:, ::2] = 255  # every other column: correlated down the rows, anti-correlated across them
+    flat = np.full((128, 128, 3), 77.0, np.float32)
+    correlation = neighbour_correlation(np.stack([scan, noise, stripes, flat]))
+    assert correlation[0] > 0.6 > NOISE_CORRELATION_LIMIT > 0.1 > abs(correlation[1])
+    assert correlation[2] == pytest.approx(-1.0, abs=0.02)  # the smaller of the two directions counts
+    assert correlation[3] == 1.0
+
+
+def test_noise_is_flagged_even_without_ood_statistics(tmp_path: Path) -> None:
+    from desktop_app.__main__ import synthetic_image
+    from desktop_app.core.inference import ModelSession
+
+    rng = np.random.default_rng(9)
+    noise = Image.fromarray(rng.integers(0, 256, (200, 240), dtype=np.uint8), mode="L")
+    salt = Image.fromarray((rng.random((200, 240)) < 0.2).astype(np.uint8) * 255, mode="L")
+    session = ModelSession.open(make_tiny_model(tmp_path / "plain.onnx"))
+    grey_noise, salt_noise, scan = session.classify([noise, salt, synthetic_image()])
+    for flagged in (grey_noise, salt_noise):
+        assert flagged.ood_score is None and flagged.is_ood is True and flagged.is_noise
+        assert "noise, no image structure" in flagged.ood_reason
+    assert scan.is_ood is None and not scan.is_noise and scan.ood_reason == ""
