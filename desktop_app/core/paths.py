@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 BUNDLED_MODEL_NAME = "model.onnx"
-#: Static int8 quantization of the bundled model (bench/quantize.py): faster, same held-out accuracy.
+#: Static int8 quantization of the bundled model (bench/quantize.py): faster; how often it answers differently
+#: from the fp32 model is in assets/MODEL_CARD.md (int8 variant).
 BUNDLED_INT8_MODEL_NAME = "model_int8.onnx"
 
 
