@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from bench import compare_models
 from desktop_app.core import contract
+from tests.bench.split_data import write_split_data
 from tests.tiny_model import make_tiny_model
 
 
 def test_agreement_uses_each_models_decision_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rng = np.random.default_rng(0)
     data = tmp_path / "data"
-    rows = []
-    for label in ("benign", "malignant", "normal"):
-        (data / label).mkdir(parents=True)
-        for index in range(6):
-            Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(
-                data / label / f"{index}.png"
-            )
-            rows.append(
-                {"path": f"{label}/{index}.png", "label": label, "group": f"{label}{index}", "split": "test"}
-            )
-    split = tmp_path / "split.csv"
-    with open(split, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "label", "group", "split"])
-        writer.writeheader()
-        writer.writerows(rows)
+    split = write_split_data(data, tmp_path / "split.csv", {"test": 6})
     pairs = compare_models.held_out(data, split, "test")
     plain = make_tiny_model(tmp_path / "plain.onnx", seed=3)
     _, probabilities, labels = compare_models.evaluate(plain, pairs)

@@ -7,37 +7,18 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from bench import int8_fidelity
+from tests.bench.split_data import write_split_data
 from tests.tiny_model import make_tiny_model
 
 pytest.importorskip("onnxruntime.quantization")
 
 
 def make_split(root: Path, prefix: str, counts: dict[str, int]) -> Path:
-    """Random images under root/<class>/ and a split.csv naming ``counts[subset]`` rows per class for each subset."""
-    rng = np.random.default_rng(len(prefix))
-    rows = []
-    for label in ("benign", "malignant", "normal"):
-        (root / label).mkdir(parents=True)
-        index = 0
-        for subset, count in counts.items():
-            for _ in range(count):
-                name = f"{label}/{prefix}{index}.png"
-                Image.fromarray(rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)).save(root / name)
-                rows.append(
-                    {"path": name, "label": label, "group": f"{prefix}{label}{index}", "split": subset}
-                )
-                index += 1
-    split = root / "split.csv"
-    with open(split, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "label", "group", "split"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return split
+    """Images under root/<class>/ and root/split.csv with ``counts[subset]`` rows per class for each subset."""
+    return write_split_data(root, root / "split.csv", counts, seed=len(prefix), prefix=prefix)
 
 
 def test_fidelity_set_holds_no_test_and_no_calibration_image(tmp_path: Path) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from bench import paired_models
 from tests.bench.busbra_like import make_busbra_like
+from tests.bench.split_data import write_split_data
 from tests.tiny_model import make_tiny_model
 
 
@@ -27,20 +26,8 @@ def test_paired_run_counts_the_images_only_one_model_gets_right(tmp_path: Path, 
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from bench.compare_models import evaluate, held_out
 
-    rng = np.random.default_rng(0)
     data = tmp_path / "data"
-    rows = []
-    for label in ("benign", "malignant", "normal"):
-        (data / label).mkdir(parents=True)
-        for index in range(4):
-            Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(data / label / f"{index}.png")
-            rows.append({"path": f"{label}/{index}.png", "label": label, "group": f"{label}{index}",
-                         "split": "test" if index < 3 else "train"})
-    split = tmp_path / "split.csv"
-    with open(split, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "label", "group", "split"])
-        writer.writeheader()
-        writer.writerows(rows)
+    split = write_split_data(data, tmp_path / "split.csv", {"test": 3, "train": 1})
     old = make_tiny_model(tmp_path / "old.onnx", seed=1)
     new = make_tiny_model(tmp_path / "new.onnx", seed=2)
     monkeypatch.setattr(paired_models, "write_result", lambda name, result: tmp_path / f"{name}.json")
