@@ -118,7 +118,7 @@ def colourful_share(images: np.ndarray) -> np.ndarray:
 #: they are not. Lag-1 correlation at the 128 px model input (the smaller of rows and columns): at least 0.74 in
 #: BUSI's 637 images and 0.67 in BUS-BRA's 1,875; at most 0.26 in bench/ood_eval.py's noise images (grey Gaussian,
 #: salt-and-pepper, colour), at least 0.31 in its documents and 0.80 in every other kind
-#: (runs measured 2026-12-07 with ``neighbour_correlation`` over ``preprocess``ed images).
+#: (measured 2026-12-07 with ``neighbour_correlation`` over ``preprocess``ed images).
 NOISE_CORRELATION_LIMIT = 0.4
 
 
