@@ -33,6 +33,10 @@ _HELP = {
     "epochs": "stage 2 (fine-tune) epochs",
     "unfreeze": "stage 2 trainable backbone part: all, or 1..4 top dense blocks",
     "augment": "augmentation strength multiplier (0 disables)",
+    "optimizer": ("adamw = AdamW, or sgd = SGD with Nesterov momentum 0.9 (the DenseNet paper's optimizer); both "
+                  "on the same cosine schedule peaking at --learning-rate, with Keras' decoupled weight decay (each "
+                  "step shrinks the weights by --weight-decay times the current rate, which for SGD is an L2 "
+                  "penalty of that coefficient)"),
     "extra_val_fraction": ("share of the --extra-data training patients (0.1: a tenth, chosen by patient and class) "
                            "kept out of training to fit the calibration beside --data's validation images, so the "
                            "temperature and class offsets also see the other scanners; its test patients are "

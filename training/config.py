@@ -52,6 +52,7 @@ class TrainConfig:
     learning_rate: float = 1e-4
     warmup_epochs: int = 1
     weight_decay: float = 1e-4
+    optimizer: str = "adamw"  # adamw | sgd (Nesterov momentum 0.9); both decay weights by weight_decay x the rate
     label_smoothing: float = 0.1
     dropout: float = 0.3
     class_weights: bool = True

@@ -38,6 +38,7 @@ from training.train import (
     build_before_fit,
     cosine_schedule,
     make_augmenter,
+    make_optimizer,
     map_in_order,
     start_run,
 )
@@ -127,8 +128,7 @@ def pretrain(config: TrainConfig, patch: int = 16, mask_ratio: float = 0.5) -> P
           fast_training_kernels(config.fast_cpu_kernels)):
         model, backbone = build_reconstruction_model(spec)
         schedule = cosine_schedule(config.learning_rate, config.epochs, steps, config.warmup_epochs)
-        model.compile(optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
-                      loss=masked_l1)
+        model.compile(optimizer=make_optimizer(config, schedule), loss=masked_l1)
         build_before_fit(model, dataset)
         print(f"pretraining: masked-image reconstruction on {len(images)} training images, {config.epochs} epochs, "
               f"{patch}-pixel patches, {mask_ratio:.0%} hidden", flush=True)

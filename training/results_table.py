@@ -42,6 +42,8 @@ def _row(run_dir: Path) -> str:
     if config.get("swa_learning_rate"):
         recipe += f" at a constant {config['swa_learning_rate']:g} of the peak rate"
     recipe += ", BatchNorm statistics recomputed" if config.get("recompute_batchnorm") else ""
+    if config.get("optimizer", TrainConfig.optimizer) != TrainConfig.optimizer:
+        recipe += f", optimizer {config['optimizer']}"
     if config.get("label_smoothing", TrainConfig.label_smoothing) != TrainConfig.label_smoothing:
         recipe += f", label smoothing {config['label_smoothing']:g}"
     if config.get("dropout", TrainConfig.dropout) != TrainConfig.dropout:

@@ -621,9 +621,25 @@ def fine_tune_schedule(config: TrainConfig, learning_rate: float, epochs: int, s
     return cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs)
 
 
+#: ``--optimizer`` choices: the name and the Keras optimizer each builds.
+OPTIMIZERS = ("adamw", "sgd")
+SGD_MOMENTUM = 0.9
+
+
+def make_optimizer(config: TrainConfig, schedule: keras.optimizers.schedules.LearningRateSchedule | float
+                   ) -> keras.optimizers.Optimizer:
+    """The ``--optimizer`` on ``schedule``, with Keras' decoupled weight decay (``weight_decay`` x the rate)."""
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=schedule, momentum=SGD_MOMENTUM, nesterov=True,
+                                    weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
+    raise ConfigError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}")
+
+
 def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float, epochs: int,
              steps_per_epoch: int, fine_tune: bool = False) -> None:
-    """Compile the training model with AdamW on a cosine schedule (``fine_tune``: the fine-tune stage's, which
+    """Compile the training model with ``--optimizer`` on a cosine schedule (``fine_tune``: the fine-tune stage's, which
     ``--swa-learning-rate`` changes) and the classification and lesion-mask losses."""
     schedule = (fine_tune_schedule(config, learning_rate, epochs, steps_per_epoch) if fine_tune
                 else cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs))
@@ -634,7 +650,7 @@ def _compile(models: ClassifierModels, config: TrainConfig, learning_rate: float
         losses["mask"] = dice_bce_loss
         loss_weights["mask"] = config.seg_weight
     models.training_model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
+        optimizer=make_optimizer(config, schedule),
         loss=losses,
         loss_weights=loss_weights,
         metrics={"logits": ["categorical_accuracy"]},
@@ -830,6 +846,8 @@ def check_config(config: TrainConfig) -> None:
     check_image_size(config.size, feature_pyramid=config.seg_head)
     check_progressive_resizing(config)
     parse_freeze_schedule(config)
+    if config.optimizer not in OPTIMIZERS:
+        make_optimizer(config, 1e-3)  # raises the ConfigError, before any data is loaded
     if config.class_weight_power < 0:
         raise ConfigError(f"--class-weight-power must be 0 or more, got {config.class_weight_power}")
     if not 0 <= config.extra_val_fraction < 1:

@@ -26,7 +26,8 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
     run = _run_folder(tmp_path, offsets, class_weight_power=0.5, mixup=0.2, cutmix=1.0, freeze_schedule="9:3,13:2",
                       ultrasound_augment=1.0, hold_out_device=["Toshiba"], seed=1, split_seed=2,
                       split_order="shuffled", average_last_epochs=10, swa_learning_rate=0.2,
-                      recompute_batchnorm=True, weight_decay=0.1, label_smoothing=0.0, dropout=0.5)
+                      recompute_batchnorm=True, weight_decay=0.1, label_smoothing=0.0, dropout=0.5,
+                      optimizer="sgd")
     assert main([str(run)]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
     assert header == HEADER.splitlines()[0]
@@ -38,7 +39,7 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
     assert "class offsets normal -0.45" in row
     assert "benign" not in row  # zero offsets are not listed
     assert "mixup 0.2" in row and "cutmix 1.0" in row and "ultrasound aug 1.0" in row
-    assert ", label smoothing 0, dropout 0.5, mixup" in row
+    assert ", optimizer sgd, label smoothing 0, dropout 0.5, mixup" in row
     assert "top 3 blocks only from epoch 9, top 2 blocks only from epoch 13" in row
     assert "avg last 10 at a constant 0.2 of the peak rate, BatchNorm statistics recomputed," in row
     assert "| 0.750 | 0.700 | 0.500 | 0.200 → 0.100 | 0.750 / 0.80 |" in row
@@ -51,7 +52,7 @@ def test_defaults_add_nothing_and_disabled_weights_are_named(tmp_path: Path, cap
     assert "class weights" not in row and "class offsets" not in row and "blocks only" not in row
     assert "split seed" not in row and "split order" not in row
     assert "avg last" not in row and "peak rate" not in row and "BatchNorm" not in row
-    assert "label smoothing" not in row and "dropout" not in row
+    assert "label smoothing" not in row and "dropout" not in row and "optimizer" not in row
     assert "extra=busbra, lr=" in row
     (run / "config.json").unlink()
     TrainConfig(data="d", out=str(run), class_weights=False).save(run / "config.json")
