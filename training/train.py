@@ -621,7 +621,7 @@ def fine_tune_schedule(config: TrainConfig, learning_rate: float, epochs: int, s
     return cosine_schedule(learning_rate, epochs, steps_per_epoch, config.warmup_epochs)
 
 
-#: ``--optimizer`` choices: the name and the Keras optimizer each builds.
+#: ``--optimizer`` choices, each built by ``make_optimizer``; SGD's is Nesterov momentum with this coefficient.
 OPTIMIZERS = ("adamw", "sgd")
 SGD_MOMENTUM = 0.9
 
