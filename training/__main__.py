@@ -48,6 +48,11 @@ _HELP = {
     "cutmix": ("CutMix: paste a square of another image of the batch covering 1 - w of each training image, w drawn "
                "from Beta(a, a) (kept >= 0.5), with the same square of its lesion mask, and blend labels and class "
                "weights by the pixels kept; 0 disables; not with --mixup"),
+    "lesion_crops": ("share of training draws that take one of the image's two zoomed crops, cut once per run from "
+                     "the full-resolution image: a window around the whole lesion keeps its class and mask, a "
+                     "window clear of the lesion is labelled normal with an empty mask (normal images: two "
+                     "windows); class weights are balanced over the classes as drawn; 0 disables "
+                     "(training/lesion_crops.py)"),
     "seg_head": "auxiliary lesion-mask head trained with the masks (multi-task)",
     "mask_pooling": ("lesion-guided pooling (needs --seg-head): the classifier sees the mean of the /32 features and "
                      "the mean of the same features weighted by the predicted lesion mask (no gradient into the "

@@ -62,6 +62,7 @@ class TrainConfig:
     ultrasound_augment: float = 0.0  # strength of scanner-like changes: resolution, depth gain, speckle; 0 disables
     mixup: float = 0.0  # mixup Beta(a, a) parameter; 0 disables
     cutmix: float = 0.0  # CutMix Beta(a, a) parameter; 0 disables (an alternative to mixup)
+    lesion_crops: float = 0.0  # share of training draws replaced by a zoomed crop labelled by the lesion mask
     seg_head: bool = False  # auxiliary lesion-mask supervision
     seg_weight: float = 0.5
     mask_pooling: bool = False  # classifier also sees the features pooled under the predicted lesion mask

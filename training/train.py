@@ -17,7 +17,7 @@ import tensorflow as tf
 from desktop_app.core.imageio import load_image
 from desktop_app.core.preprocessing import preprocess
 from training import data as data_module
-from training import precision
+from training import lesion_crops, precision
 from training import split as split_module
 from training.config import ConfigError, TrainConfig, freeze_steps
 from training.fast_kernels import fast_training_kernels
@@ -40,6 +40,7 @@ class ArraySet:
     paths: list[Path]
     sources: list[str]
     extra: np.ndarray | None = None  # bool [N]: image from --extra-data (None: none is)
+    crops: lesion_crops.CropVariants | None = None  # stacked [N, VARIANTS, ...] crops (--lesion-crops; training only)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -68,15 +69,27 @@ def set_seeds(seed: int) -> None:
 
 
 def _load_arrays(samples: list, classes: tuple[str, ...], size: tuple[int, int],
-                 extra: np.ndarray | None = None) -> ArraySet:
+                 extra: np.ndarray | None = None, crop_seed: int | None = None) -> ArraySet:
+    """Every sample at ``size``; with ``crop_seed``, also its lesion-aware crops (:mod:`training.lesion_crops`)."""
     height, width = size
     images = np.zeros((len(samples), height, width, 3), dtype=np.uint8)
     masks = np.zeros((len(samples), height, width, 1), dtype=np.uint8)
-    for index, sample in enumerate(samples):
-        images[index] = preprocess(load_image(sample.path), size).astype(np.uint8)
-        masks[index, ..., 0] = data_module.load_mask(sample, size) > 0.5
     labels = np.array([classes.index(sample.label) for sample in samples], dtype=np.int64)
-    return ArraySet(images, labels, masks, [s.path for s in samples], [s.source for s in samples], extra)
+    crops = []
+    rng = np.random.default_rng(crop_seed) if crop_seed is not None else None
+    for index, sample in enumerate(samples):
+        image = load_image(sample.path)
+        images[index] = preprocess(image, size).astype(np.uint8)
+        masks[index, ..., 0] = data_module.load_mask(sample, size) > 0.5
+        if rng is not None:
+            full_mask = data_module.load_mask(sample, (image.height, image.width)) > 0.5
+            crops.append(lesion_crops.crop_variants(image, full_mask, int(labels[index]),
+                                                    classes.index(lesion_crops.NO_LESION_CLASS), size, rng))
+    stacked = None
+    if crops:
+        stacked = lesion_crops.CropVariants(*(np.stack([getattr(c, name) for c in crops])
+                                              for name in ("images", "masks", "labels", "valid")))
+    return ArraySet(images, labels, masks, [s.path for s in samples], [s.source for s in samples], extra, stacked)
 
 
 def source_weights(arrays: ArraySet, primary_weight: float) -> np.ndarray:
@@ -165,11 +178,15 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
                                                                      if s.group in held_groups})}
 
     classes = dataset.classes
+    if config.lesion_crops > 0 and lesion_crops.NO_LESION_CLASS not in classes:
+        raise data_module.DatasetError(f"--lesion-crops labels lesion-free windows {lesion_crops.NO_LESION_CLASS!r}, "
+                                       f"a class {config.data} lacks (its classes: {', '.join(classes)})")
     start = time.time()
     prepared = PreparedData(
         classes=classes,
         train=_load_arrays(by_split["train"] + extra_train, classes, config.size,
-                           extra=np.arange(len(by_split["train"]) + len(extra_train)) >= len(by_split["train"])),
+                           extra=np.arange(len(by_split["train"]) + len(extra_train)) >= len(by_split["train"]),
+                           crop_seed=config.seed if config.lesion_crops > 0 else None),
         val=_load_arrays(by_split["val"], classes, config.size),
         test=_load_arrays(by_split["test"], classes, config.size),
         extra_test=_load_arrays(extra_test, classes, config.size) if extra_test else None,
@@ -350,6 +367,28 @@ def map_in_order(dataset: tf.data.Dataset, transform: Callable) -> tf.data.Datas
     return dataset.map(transform, num_parallel_calls=None)
 
 
+def draw_lesion_crops(images: tf.Tensor, masks: tf.Tensor, labels: tf.Tensor, source_weight: tf.Tensor,
+                      crop_images: tf.Tensor, crop_masks: tf.Tensor, crop_labels: tf.Tensor, crop_valid: tf.Tensor,
+                      share: float, class_weight: np.ndarray) -> tuple[tf.Tensor, ...]:
+    """Replace each image of a batch, with probability ``share``, by one of its valid crops (uniformly chosen).
+
+    Returns (images, masks, labels, sample weights) with each sample weighted by its drawn label's class weight.
+    """
+    batch = tf.shape(labels)[0]
+    scores = tf.random.uniform(tf.shape(crop_labels)) - 2.0 * tf.cast(tf.logical_not(crop_valid), tf.float32)
+    chosen = tf.argmax(scores, axis=1, output_type=tf.int32)
+    use_crop = tf.logical_and(tf.random.uniform((batch,)) < share, tf.reduce_any(crop_valid, axis=1))
+
+    def pick(originals: tf.Tensor, variants: tf.Tensor) -> tf.Tensor:
+        crop = tf.gather(variants, chosen, axis=1, batch_dims=1)
+        where = tf.reshape(use_crop, [-1] + [1] * (len(originals.shape) - 1))
+        return tf.where(where, crop, originals)
+
+    labels = pick(labels, crop_labels)
+    weights = tf.gather(tf.constant(class_weight, tf.float32), labels) * tf.cast(source_weight, tf.float32)
+    return pick(images, crop_images), pick(masks, crop_masks), labels, weights
+
+
 def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.ndarray, num_classes: int,
                        size: int | None = None) -> tf.data.Dataset:
     """Shuffled, augmented batches: (image, {"logits": one-hot, "mask": mask}, {"logits": w, "mask": w}).
@@ -359,10 +398,19 @@ def make_train_dataset(arrays: ArraySet, config: TrainConfig, class_weight: np.n
     """
     size = size or config.image_size
     augmenter = make_augmenter(config.augment) if config.augment > 0 else None
-    weights = (class_weight[arrays.labels] * source_weights(arrays, config.primary_weight)).astype(np.float32)
-    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights))
+    crops = arrays.crops if config.lesion_crops > 0 else None
+    if crops is None:
+        weights = (class_weight[arrays.labels] * source_weights(arrays, config.primary_weight)).astype(np.float32)
+        dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights))
+    else:  # the class weight follows the label drawn (a crop's may differ), so it is looked up per batch
+        weights = source_weights(arrays, config.primary_weight)
+        dataset = tf.data.Dataset.from_tensor_slices((arrays.images, arrays.masks, arrays.labels, weights,
+                                                      crops.images, crops.masks, crops.labels, crops.valid))
     dataset = dataset.shuffle(len(arrays), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size, drop_remainder=len(arrays) > config.batch_size)
+    if crops is not None:
+        dataset = map_in_order(dataset, lambda *batch: draw_lesion_crops(*batch, share=config.lesion_crops,
+                                                                          class_weight=class_weight))
 
     def transform(images, masks, labels, sample_weights):
         images = tf.cast(images, tf.float32)
@@ -411,8 +459,11 @@ def training_class_weights(arrays: ArraySet, config: TrainConfig, num_classes: i
     """The class weights a run trains with: balanced over the source-weighted counts, or 1 with --no-class-weights."""
     if not config.class_weights:
         return np.ones(num_classes)
-    return balanced_class_weights(arrays.labels, num_classes, config.class_weight_power,
-                                  source_weights(arrays, config.primary_weight))
+    labels, image_weights = arrays.labels, source_weights(arrays, config.primary_weight)
+    if arrays.crops is not None and config.lesion_crops > 0:  # balance the classes as drawn, crops included
+        labels, image_weights = lesion_crops.expected_labels(labels, arrays.crops.labels, arrays.crops.valid,
+                                                             config.lesion_crops, image_weights)
+    return balanced_class_weights(labels, num_classes, config.class_weight_power, image_weights)
 
 
 def dice_bce_loss(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
@@ -858,6 +909,8 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"--primary-weight must be above 0, got {config.primary_weight}")
     if config.mixup > 0 and config.cutmix > 0:
         raise ConfigError("--mixup and --cutmix are alternatives: give one of them")
+    if not 0 <= config.lesion_crops <= 1:
+        raise ConfigError(f"--lesion-crops is a share of training draws (0 to 1), got {config.lesion_crops}")
     if config.mask_pooling and not config.seg_head:
         raise ConfigError("--mask-pooling pools under the predicted lesion mask: it needs --seg-head")
     if not 0 <= config.swa_learning_rate <= 1:
