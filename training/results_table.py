@@ -51,6 +51,7 @@ def _row(run_dir: Path) -> str:
     recipe += f", mixup {config['mixup']}" if config.get("mixup") else ""
     recipe += f", ultrasound aug {config['ultrasound_augment']}" if config.get("ultrasound_augment") else ""
     recipe += f", cutmix {config['cutmix']}" if config.get("cutmix") else ""
+    recipe += f", lesion crops {config['lesion_crops']:g}" if config.get("lesion_crops") else ""
     if config.get("progressive_epochs"):
         recipe += f", first {config['progressive_epochs']} epochs at {config['progressive_size']} px"
     for epoch, blocks in freeze_steps(config.get("freeze_schedule", "")):

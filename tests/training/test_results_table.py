@@ -27,7 +27,7 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
                       ultrasound_augment=1.0, hold_out_device=["Toshiba"], seed=1, split_seed=2,
                       split_order="shuffled", average_last_epochs=10, swa_learning_rate=0.2,
                       recompute_batchnorm=True, weight_decay=0.1, label_smoothing=0.0, dropout=0.5,
-                      optimizer="sgd")
+                      optimizer="sgd", lesion_crops=0.3)
     assert main([str(run)]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-3::2]
     assert header == HEADER.splitlines()[0]
@@ -39,6 +39,7 @@ def test_row_names_class_weight_power_offsets_and_scores(tmp_path: Path, capsys)
     assert "class offsets normal -0.45" in row
     assert "benign" not in row  # zero offsets are not listed
     assert "mixup 0.2" in row and "cutmix 1.0" in row and "ultrasound aug 1.0" in row
+    assert "cutmix 1.0, lesion crops 0.3," in row
     assert ", optimizer sgd, label smoothing 0, dropout 0.5, mixup" in row
     assert "top 3 blocks only from epoch 9, top 2 blocks only from epoch 13" in row
     assert "avg last 10 at a constant 0.2 of the peak rate, BatchNorm statistics recomputed," in row
