@@ -256,6 +256,11 @@ def load_mask(sample: Sample, size: tuple[int, int]) -> np.ndarray:
                 grey = opened.convert("L")
         except (OSError, UnidentifiedImageError, ValueError) as error:
             raise DatasetError(f"Cannot read mask {mask_path}: {error}") from error
-        resized = grey.resize((width, height), Image.Resampling.BILINEAR)
-        union |= np.asarray(resized, dtype=np.uint8) >= 128
+        union |= resize_mask(grey, (height, width))
     return union.astype(np.float32)
+
+
+def resize_mask(grey: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """A grey mask image (lesion 255) resized bilinearly to ``size`` = (H, W) and thresholded at half: bool [H, W]."""
+    resized = grey.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8) >= 128

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from desktop_app.core.preprocessing import preprocess, to_rgb
+from training.data import resize_mask
 
 #: The class of an image without a lesion: the label of a lesion-free window.
 NO_LESION_CLASS = "normal"
@@ -141,8 +142,7 @@ def crop_variants(image: Image.Image, mask: np.ndarray, label: int, normal: int,
         result.images[index] = preprocess(rgb.crop((left, top, right, bottom)), size).astype(np.uint8)
         if window_label != normal:
             cropped = Image.fromarray(mask[top:bottom, left:right].astype(np.uint8) * 255)
-            resized = np.asarray(cropped.resize((width, height), Image.Resampling.BILINEAR)) >= 128
-            result.masks[index, ..., 0] = resized
+            result.masks[index, ..., 0] = resize_mask(cropped, (height, width))
         result.labels[index] = window_label
         result.valid[index] = True
     return result

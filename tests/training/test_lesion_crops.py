@@ -52,12 +52,12 @@ def test_crops_are_resized_with_their_masks_and_labels() -> None:
     assert variants.images.shape == (2, 32, 32, 3) and variants.masks.shape == (2, 32, 32, 1)
     assert variants.valid.tolist() == [True, True]
     assert variants.labels.tolist() == [BENIGN, NORMAL]
-    lesion_crop, clear_crop = variants.images[..., 0], variants.images[..., 0][1]
+    grey = variants.images[..., 0]
     # The lesion crop shows the dark lesion where its mask is, tissue elsewhere; the lesion is zoomed, so it takes
     # a larger share of the crop than of the whole image (1 200 / 19 200 pixels).
     assert variants.masks[0].mean() > mask.mean()
-    assert lesion_crop[0][variants.masks[0, ..., 0] == 1].mean() < 60
-    assert variants.masks[1].sum() == 0 and clear_crop.min() >= 100  # no lesion pixel in the clear window
+    assert grey[0][variants.masks[0, ..., 0] == 1].mean() < 60
+    assert variants.masks[1].sum() == 0 and grey[1].min() >= 100  # no lesion pixel in the clear window
 
 
 def test_frame_only_windows_are_refused() -> None:
